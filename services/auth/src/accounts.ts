@@ -1,0 +1,121 @@
+/** What auth does: register, log in, log out, and answer who a token belongs to. */
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@bookstore/shared/db';
+import { Jwt } from 'hono/utils/jwt';
+import { ProblemError } from '@bookstore/shared/errors';
+import { signingAlgorithm, tokenClaims, type Principal } from '@bookstore/shared/auth';
+import { Revocation, Session, User, type Role } from './entities.ts';
+import type { SigningKey } from './keys.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+import type { LoginInput, PublicUser, RegisterInput, SessionCreated } from './schemas.ts';
+import { accountKey, addressKey, clearFailures, lockedFor, recordFailure, type ThrottlePolicy } from './throttle.ts';
+
+export function toPublicUser(user: User): PublicUser {
+  return { id: user.id, name: user.name, email: user.email, role: user.role, createdAt: user.createdAt.toISOString() };
+}
+
+/** Creates a user; 409 when the email is taken (also when two sign-ups race for it). */
+export async function registerUser(em: EntityManager, input: RegisterInput, role: Role = 'customer'): Promise<User> {
+  const user = em.create(User, { name: input.name, email: input.email, passwordHash: await hashPassword(input.password), role });
+  try {
+    await em.flush();
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) {
+      throw new ProblemError(409, 'An account with this email already exists', { errors: { email: 'is already registered' } });
+    }
+    throw error;
+  }
+  return user;
+}
+
+export interface LoginContext {
+  key: SigningKey;
+  ttlSeconds: number;
+  throttle: ThrottlePolicy;
+  clientAddress: string;
+}
+
+const badCredentials = 'Email or password is incorrect';
+
+/** Checks the password and opens a session; 401 for any wrong pair, 429 while throttled. */
+export async function logIn(em: EntityManager, input: LoginInput, context: LoginContext): Promise<SessionCreated> {
+  const keys = [accountKey(input.email), addressKey(context.clientAddress)];
+  const wait = await lockedFor(em, keys);
+  if (wait > 0) {
+    throw new ProblemError(429, `Too many failed logins. Try again in ${wait} seconds.`, {}, { 'retry-after': String(wait) });
+  }
+  const user = await em.findOne(User, { email: input.email }, { connectionType: 'write' });
+  if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) {
+    await recordFailure(em, keys[0]!, context.throttle.maxFailuresPerAccount, context.throttle);
+    await recordFailure(em, keys[1]!, context.throttle.maxFailuresPerAddress, context.throttle);
+    throw new ProblemError(401, badCredentials);
+  }
+  await clearFailures(em, keys[0]!);
+  const now = new Date();
+  const session = em.create(Session, {
+    id: crypto.randomUUID(),
+    user,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + context.ttlSeconds * 1000),
+  });
+  await em.flush();
+  const token = await Jwt.sign(
+    {
+      sub: String(user.id),
+      role: user.role,
+      sid: session.id,
+      iat: Math.floor(now.getTime() / 1000),
+      exp: Math.floor(session.expiresAt.getTime() / 1000),
+    },
+    context.key.privateJwk,
+    signingAlgorithm,
+  );
+  return { token, expiresAt: session.expiresAt.toISOString(), user: toPublicUser(user) };
+}
+
+/**
+ * Auth's own token check: the signature with its own key, then the session row on the primary, so a
+ * revoked token is refused here at once (other services learn of it from the revocation feed).
+ */
+export async function verifyOwnToken(em: EntityManager, key: SigningKey, token: string): Promise<(Principal & { user: User }) | null> {
+  try {
+    const claims = tokenClaims.parse(await Jwt.verify(token, key.publicJwk, signingAlgorithm));
+    const session = await em.findOne(Session, { id: claims.sid }, { populate: ['user'], connectionType: 'write' });
+    if (!session || session.revokedAt || session.expiresAt <= new Date()) return null;
+    const user = session.user;
+    return { userId: user.id, role: user.role, sessionId: session.id, expiresAt: claims.exp, token, user };
+  } catch {
+    return null;
+  }
+}
+
+/** Ends a session and publishes it on the revocation feed. Ending it twice does nothing more. */
+export async function revokeSession(em: EntityManager, sessionId: string): Promise<void> {
+  await em.transactional(async (tx) => {
+    const session = await tx.findOne(Session, { id: sessionId, revokedAt: null });
+    if (!session) return;
+    session.revokedAt = new Date();
+    tx.create(Revocation, { sessionId, revokedAt: session.revokedAt, expiresAt: session.expiresAt });
+  });
+}
+
+/** Sessions revoked since `since` (ms since epoch) that have not expired yet, and auth's clock now. */
+export async function revocationsSince(em: EntityManager, since: number, limit = 10_000) {
+  const now = new Date();
+  const rows = await em.find(
+    Revocation,
+    { revokedAt: { $gte: new Date(since) }, expiresAt: { $gt: now } },
+    { orderBy: { revokedAt: 'asc' }, limit, connectionType: 'write' },
+  );
+  return {
+    items: rows.map((row) => ({ sessionId: row.sessionId, expiresAt: Math.floor(row.expiresAt.getTime() / 1000) })),
+    // A full page means there may be more: the poller continues from the last row it got.
+    serverTime: rows.length === limit ? rows.at(-1)!.revokedAt.getTime() : now.getTime(),
+  };
+}
+
+/** Deletes sessions and revocations past their expiry: nothing can use them any more. */
+export async function purgeExpired(em: EntityManager, now = new Date()): Promise<void> {
+  await em.nativeDelete(Revocation, { expiresAt: { $lt: now } });
+  await em.nativeDelete(Session, { expiresAt: { $lt: now } });
+}

@@ -1,0 +1,180 @@
+/**
+ * The auth service: users, passwords, sessions and tokens.
+ *
+ *   POST   /api/users                 register                     → 201 user | 400 | 409
+ *   POST   /api/sessions              log in                       → 201 {token, expiresAt, user} | 401 | 429
+ *   DELETE /api/sessions/current      log out (Bearer)             → 204
+ *   GET    /api/me                    the caller (Bearer)          → user | 401
+ *   GET    /api/users                 all users, paginated (admin) → {items, page, pageSize, total} | 403
+ *   GET    /api/revocations           revoked sessions (service)   → {items, serverTime}
+ *   GET    /.well-known/jwks.json     public signing keys
+ *   GET    /fragments/account-menu    account box of the navigation (Bearer optional)
+ *   POST   /fragments/login-form      login form with its state
+ *   POST   /fragments/register-form   registration form with its state
+ *   GET    /fragments/users           user table (admin)
+ */
+import { zValidator } from '@hono/zod-validator';
+import type { EntityManager } from '@bookstore/shared/db';
+import type { Context } from 'hono';
+import { getConnInfo } from 'hono/bun';
+import { createFactory } from 'hono/factory';
+import { bearerToken, hasServiceToken, requireServiceToken } from '@bookstore/shared/auth';
+import { pingPrimary, readWithFallback, type Orm } from '@bookstore/shared/db';
+import { ProblemError, validationHook } from '@bookstore/shared/errors';
+import { htmlContentType } from '@bookstore/shared/html';
+import type { Logger } from '@bookstore/shared/log';
+import { createServiceApp } from '@bookstore/shared/service';
+import { logIn, registerUser, revocationsSince, revokeSession, toPublicUser, verifyOwnToken } from './accounts.ts';
+import type { AuthConfig } from './config.ts';
+import { User } from './entities.ts';
+import { accountMenu, loginForm, notice, registerForm, userTable } from './fragments.ts';
+import type { SigningKey } from './keys.ts';
+import { loginFormState, loginInput, pageQuery, registerFormState, registerInput, revocationQuery } from './schemas.ts';
+
+export interface AuthDeps {
+  orm: Orm;
+  key: SigningKey;
+  log: Logger;
+  config: Pick<
+    AuthConfig,
+    'SERVICE_TOKEN' | 'TOKEN_TTL_SECONDS' | 'LOGIN_MAX_FAILURES_PER_ACCOUNT' | 'LOGIN_MAX_FAILURES_PER_ADDRESS' | 'LOGIN_LOCK_SECONDS'
+  >;
+}
+
+type Env = { Variables: { deps: AuthDeps; em: EntityManager; requestId: string } };
+const factory = createFactory<Env>();
+const json = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidator('json', schema, validationHook);
+const query = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidator('query', schema, validationHook);
+
+export function createApp(deps: AuthDeps) {
+  const app = createServiceApp<Env>({ service: 'auth', log: deps.log, readiness: { database: () => pingPrimary(deps.orm) } });
+  app.use(async (c, next) => {
+    c.set('deps', deps);
+    c.set('em', deps.orm.em.fork());
+    await next();
+  });
+  const serviceOnly = requireServiceToken(deps.config.SERVICE_TOKEN);
+
+  return app
+    .post('/api/users', ...register)
+    .post('/api/sessions', ...login)
+    .delete('/api/sessions/current', ...logout)
+    .get('/api/me', ...me)
+    .get('/api/users', ...listUsers)
+    .get('/api/revocations', serviceOnly, ...revocations)
+    .get('/.well-known/jwks.json', ...jwks)
+    .get('/fragments/account-menu', ...accountMenuFragment)
+    .post('/fragments/login-form', ...loginFormFragment)
+    .post('/fragments/register-form', ...registerFormFragment)
+    .get('/fragments/users', ...usersFragment);
+}
+export type AuthApp = ReturnType<typeof createApp>;
+
+const register = factory.createHandlers(json(registerInput), async (c) => {
+  const user = await registerUser(c.var.em, c.req.valid('json'));
+  return c.json(toPublicUser(user), 201);
+});
+
+const login = factory.createHandlers(json(loginInput), async (c) => {
+  const { config, key } = c.var.deps;
+  const session = await logIn(c.var.em, c.req.valid('json'), {
+    key,
+    ttlSeconds: config.TOKEN_TTL_SECONDS,
+    clientAddress: clientAddress(c),
+    throttle: {
+      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      lockSeconds: config.LOGIN_LOCK_SECONDS,
+      windowSeconds: 15 * 60,
+    },
+  });
+  return c.json(session, 201);
+});
+
+const logout = factory.createHandlers(async (c) => {
+  const caller = await requireCaller(c);
+  await revokeSession(c.var.em, caller.sessionId);
+  return c.body(null, 204);
+});
+
+const me = factory.createHandlers(async (c) => {
+  const caller = await requireCaller(c);
+  return c.json(toPublicUser(caller.user));
+});
+
+const listUsers = factory.createHandlers(query(pageQuery), async (c) => {
+  await requireAdmin(c);
+  return c.json(await usersPage(c.var.deps, c.req.valid('query')));
+});
+
+const revocations = factory.createHandlers(query(revocationQuery), async (c) => {
+  return c.json(await revocationsSince(c.var.em, c.req.valid('query').since));
+});
+
+const jwks = factory.createHandlers((c) => {
+  c.header('cache-control', 'public, max-age=300');
+  return c.json({ keys: [c.var.deps.key.publicJwk] });
+});
+
+const accountMenuFragment = factory.createHandlers(async (c) => {
+  const caller = await currentCaller(c);
+  return c.html(accountMenu(caller?.user ?? null));
+});
+
+const loginFormFragment = factory.createHandlers(json(loginFormState), (c) => c.html(loginForm(c.req.valid('json'))));
+
+const registerFormFragment = factory.createHandlers(json(registerFormState), (c) => c.html(registerForm(c.req.valid('json'))));
+
+const usersFragment = factory.createHandlers(query(pageQuery), async (c) => {
+  const caller = await currentCaller(c);
+  if (caller?.role !== 'admin') {
+    c.header('content-type', htmlContentType);
+    return c.html(notice(caller ? 'Only administrators can see the user list.' : 'Log in as an administrator to see the user list.'), caller ? 403 : 401);
+  }
+  return c.html(userTable(await usersPage(c.var.deps, c.req.valid('query'))));
+});
+
+// --- helpers of this file -------------------------------------------------------------------
+
+function currentCaller(c: Context<Env>) {
+  const token = bearerToken(c.req.header('authorization'));
+  return token ? verifyOwnToken(c.var.em, c.var.deps.key, token) : Promise.resolve(null);
+}
+
+async function requireCaller(c: Context<Env>) {
+  const caller = await currentCaller(c);
+  if (!caller) throw new ProblemError(401, 'Log in to continue: the token is missing, expired or revoked', {}, { 'www-authenticate': 'Bearer' });
+  return caller;
+}
+
+async function requireAdmin(c: Context<Env>) {
+  const caller = await requireCaller(c);
+  if (caller.role !== 'admin') throw new ProblemError(403, 'Only administrators can list users');
+  return caller;
+}
+
+/** Users, newest first, from a read replica when there is one. */
+function usersPage(deps: AuthDeps, { page, pageSize }: { page: number; pageSize: number }) {
+  return readWithFallback(
+    deps.orm,
+    async (em) => {
+      const [items, total] = await em.findAndCount(User, {}, { orderBy: { id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize });
+      return { items: items.map(toPublicUser), page, pageSize, total };
+    },
+    deps.log,
+  );
+}
+
+/**
+ * The client's address for throttling: the web front, which holds the service token, tells us the
+ * browser's address; anyone else is throttled by the address they connect from.
+ */
+function clientAddress(c: Context<Env>): string {
+  const forwarded = c.req.header('x-client-address');
+  if (forwarded && hasServiceToken(c.req.header('x-service-token'), c.var.deps.config.SERVICE_TOKEN)) return forwarded.slice(0, 100);
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

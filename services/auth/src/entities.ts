@@ -1,0 +1,64 @@
+/** What auth owns: users, their sessions, revoked sessions, and failed-login counters. */
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+export const roles = ['customer', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    name: p.string().length(100),
+    email: p.string().length(254).unique(),
+    passwordHash: p.string().length(255).hidden(),
+    role: p.enum(roles).default('customer'),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type User = InferEntity<typeof User>;
+
+/** A login. Its id is the token's `sid`; the token dies when the session is revoked or expires. */
+export const Session = defineEntity({
+  name: 'Session',
+  tableName: 'sessions',
+  properties: {
+    id: p.string().length(36).primary(),
+    user: () => p.manyToOne(User).deleteRule('cascade'),
+    createdAt: p.datetime(),
+    expiresAt: p.datetime(),
+    revokedAt: p.datetime().nullable(),
+  },
+});
+export type Session = InferEntity<typeof Session>;
+
+/**
+ * The revocation feed other services poll by time. Pollers ask with an overlap of a few seconds,
+ * so a revocation whose transaction committed late, or a replica's clock a little off, is not missed.
+ */
+export const Revocation = defineEntity({
+  name: 'Revocation',
+  tableName: 'revocations',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    sessionId: p.string().length(36),
+    revokedAt: p.datetime().index(),
+    expiresAt: p.datetime().index(),
+  },
+});
+export type Revocation = InferEntity<typeof Revocation>;
+
+/** Failed logins per key (`account:<email>` or `address:<ip>`) in the current window. */
+export const LoginThrottle = defineEntity({
+  name: 'LoginThrottle',
+  tableName: 'login_throttles',
+  properties: {
+    key: p.string().length(300).primary(),
+    failures: p.integer(),
+    windowStartedAt: p.datetime(),
+    lockedUntil: p.datetime().nullable(),
+  },
+});
+export type LoginThrottle = InferEntity<typeof LoginThrottle>;
+
+export const entities = [User, Session, Revocation, LoginThrottle];

@@ -1,0 +1,68 @@
+/** Auth's HTML fragments, composed into pages by the web front: account menu, forms, user list. */
+import { field, formAlert, html, pagination, type Html } from '@bookstore/shared/html';
+import type { PublicUser } from './schemas.ts';
+
+/** The account box of the navigation: who is signed in and what they can open, or how to sign in. */
+export function accountMenu(user: Pick<PublicUser, 'name' | 'role'> | null): Html {
+  if (!user) {
+    return html`<div class="account-menu" id="account-menu">
+      <a href="/login">Log in</a>
+      <a class="button" href="/register">Register</a>
+    </div>`;
+  }
+  return html`<div class="account-menu" id="account-menu">
+    <span class="who">Signed in as <strong>${user.name}</strong></span>
+    <a href="/sell">Sell</a>
+    <a href="/orders">My orders</a>
+    <a href="/sales">My sales</a>
+    ${user.role === 'admin' ? html`<a href="/admin/users">Users</a>` : ''}
+    <form method="post" action="/logout" class="inline">
+      <button type="submit" class="link">Log out</button>
+    </form>
+  </div>`;
+}
+
+/** The login form; htmx swaps it in place with the answer to its own POST. */
+export function loginForm(state: { email?: string; error?: string; next?: string }): Html {
+  return html`<form id="login-form" class="card form" method="post" action="/login" hx-post="/login" hx-target="this" hx-swap="outerHTML">
+    <h1>Log in</h1>
+    ${formAlert(state.error)}
+    ${field({ label: 'Email', name: 'email', type: 'email', value: state.email ?? '', required: true, autocomplete: 'username', maxlength: 254 })}
+    ${field({ label: 'Password', name: 'password', type: 'password', required: true, autocomplete: 'current-password', maxlength: 256 })}
+    ${state.next ? html`<input type="hidden" name="next" value="${state.next}">` : ''}
+    <button type="submit">Log in</button>
+    <p class="hint">No account yet? <a href="/register">Register</a></p>
+  </form>`;
+}
+
+export function registerForm(state: { name?: string; email?: string; error?: string; errors?: Record<string, string> }): Html {
+  const errors = state.errors ?? {};
+  return html`<form id="register-form" class="card form" method="post" action="/register" hx-post="/register" hx-target="this" hx-swap="outerHTML">
+    <h1>Create your account</h1>
+    ${formAlert(state.error)}
+    ${field({ label: 'Name', name: 'name', value: state.name ?? '', error: errors.name, required: true, autocomplete: 'name', maxlength: 100 })}
+    ${field({ label: 'Email', name: 'email', type: 'email', value: state.email ?? '', error: errors.email, required: true, autocomplete: 'email', maxlength: 254 })}
+    ${field({ label: 'Password (at least 8 characters)', name: 'password', type: 'password', error: errors.password, required: true, autocomplete: 'new-password', maxlength: 256 })}
+    <button type="submit">Register</button>
+    <p class="hint">Already registered? <a href="/login">Log in</a></p>
+  </form>`;
+}
+
+export function userTable(listing: { items: PublicUser[]; page: number; pageSize: number; total: number }): Html {
+  return html`<section id="user-list">
+    <h1>Users <small>(${listing.total})</small></h1>
+    <table class="table">
+      <thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Joined</th></tr></thead>
+      <tbody>
+        ${listing.items.map(
+          (user) => html`<tr><td>${user.name}</td><td>${user.email}</td><td>${user.role}</td><td>${user.createdAt.slice(0, 10)}</td></tr>`,
+        )}
+      </tbody>
+    </table>
+    ${pagination({ ...listing, hrefFor: (page) => `/admin/users?page=${page}`, target: '#user-list' })}
+  </section>`;
+}
+
+export function notice(message: string): Html {
+  return html`<div class="notice" role="status"><p>${message}</p></div>`;
+}

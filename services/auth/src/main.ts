@@ -1,0 +1,31 @@
+/** Starts the auth service. */
+import { booleanFlag, loadConfig } from '@bookstore/shared/config';
+import { openDatabase } from '@bookstore/shared/db';
+import { createLogger } from '@bookstore/shared/log';
+import { serve } from '@bookstore/shared/service';
+import { purgeExpired } from './accounts.ts';
+import { createApp } from './app.ts';
+import { authConfigSchema } from './config.ts';
+import { seedDemoAccounts } from './demo.ts';
+import { entities } from './entities.ts';
+import { loadSigningKey } from './keys.ts';
+import { migrations } from './migrations/index.ts';
+
+const config = loadConfig(authConfigSchema.extend({ SEED_DEMO_DATA: booleanFlag }));
+const log = createLogger({ service: 'auth', level: config.LOG_LEVEL });
+const orm = await openDatabase({ url: config.DATABASE_URL, readUrls: config.DATABASE_READ_URLS, entities, migrations, log });
+const key = loadSigningKey(config);
+if (config.SEED_DEMO_DATA) {
+  const created = await seedDemoAccounts(orm.em.fork());
+  if (created) log.info('demo accounts created', { count: created });
+}
+
+const purge = setInterval(() => purgeExpired(orm.em.fork()).catch((error) => log.warn('purge failed', { error })), 3600_000);
+serve(createApp({ orm, key, log, config }), {
+  port: config.PORT,
+  log,
+  onStop: async () => {
+    clearInterval(purge);
+    await orm.close();
+  },
+});

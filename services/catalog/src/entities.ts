@@ -1,0 +1,53 @@
+/** What catalog owns: books with their stock, and the reservations purchase makes on them. */
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+export const Book = defineEntity({
+  name: 'Book',
+  tableName: 'books',
+  // Search over title and author: a fulltext index narrows the rows on MySQL/MariaDB (SQLite scans).
+  indexes: [{ properties: ['title', 'author'], type: 'fulltext' }],
+  // Stock can never go negative, whatever the code above it does.
+  checks: [{ name: 'books_stock_check', expression: 'stock >= 0' }],
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    title: p.string().length(300),
+    author: p.string().length(200).index(),
+    description: p.text(),
+    priceCents: p.integer().index(),
+    stock: p.integer(),
+    sellerId: p.integer().index(),
+    sellerName: p.string().length(100),
+    /** File name under UPLOADS_DIR: the content hash plus extension. */
+    coverFile: p.string().length(100).nullable(),
+    createdAt: p.datetime().index(),
+    updatedAt: p.datetime(),
+    /** Set when a book with order history is removed: it leaves the catalog, its orders keep it. */
+    deletedAt: p.datetime().nullable(),
+  },
+});
+export type Book = InferEntity<typeof Book>;
+
+export const reservationStates = ['reserved', 'committed', 'released'] as const;
+export type ReservationState = (typeof reservationStates)[number];
+
+/** Copies of one book held for one order: taken from stock at reserve, given back at release. */
+export const Reservation = defineEntity({
+  name: 'Reservation',
+  tableName: 'reservations',
+  uniques: [{ properties: ['orderId', 'bookId'] }],
+  checks: [{ name: 'reservations_quantity_check', expression: 'quantity > 0' }],
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    orderId: p.string().length(64),
+    bookId: p.integer().index(),
+    quantity: p.integer(),
+    unitPriceCents: p.integer(),
+    title: p.string().length(300),
+    state: p.enum(reservationStates),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+  },
+});
+export type Reservation = InferEntity<typeof Reservation>;
+
+export const entities = [Book, Reservation];

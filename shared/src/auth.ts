@@ -1,0 +1,200 @@
+/**
+ * Token checks for every service: user tokens are JWTs verified locally against auth's JWKS, and
+ * refused once auth's revocation feed lists their session; service calls carry a shared service token.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { Jwt } from 'hono/utils/jwt';
+import { z } from 'zod';
+import { ProblemError } from './errors.ts';
+import type { HttpClient } from './http.ts';
+import type { Logger } from './log.ts';
+
+/** A public key as published in a JWKS. */
+export type PublicJwk = JsonWebKey & { kid?: string; alg?: string };
+
+export const userRoles = ['customer', 'admin'] as const;
+export type UserRole = (typeof userRoles)[number];
+
+/** Who is calling, as proven by a verified token. */
+export interface Principal {
+  userId: number;
+  role: UserRole;
+  sessionId: string;
+  /** Seconds since epoch. */
+  expiresAt: number;
+  /** The raw token, to call other services on the user's behalf. */
+  token: string;
+}
+
+export const tokenClaims = z.object({
+  sub: z.string().regex(/^\d+$/),
+  role: z.enum(userRoles),
+  sid: z.string().min(1),
+  exp: z.number(),
+});
+
+export const revocationFeed = z.object({
+  items: z.array(z.object({ sessionId: z.string(), expiresAt: z.number() })),
+  serverTime: z.number().int(),
+});
+
+/** How far back each poll reaches before the previous answer's time, to catch late commits and clock skew. */
+const feedOverlapMs = 5000;
+
+export const signingAlgorithm = 'EdDSA';
+export const serviceTokenHeader = 'x-service-token';
+
+export interface TokenVerifier {
+  /** The principal for a valid, unrevoked token; null otherwise. */
+  verify(token: string): Promise<Principal | null>;
+  /** Fetches keys and the revocation feed now; throws if auth cannot be reached. */
+  refresh(): Promise<void>;
+  /** Whether keys are loaded and the feed answered within the last few polls. */
+  status(): { keys: boolean; feedAgeMs: number | null };
+  /** Starts polling the revocation feed every `pollMs`. */
+  start(): void;
+  stop(): void;
+}
+
+export interface TokenVerifierOptions {
+  /** Client for the auth service, carrying the service token. */
+  auth: HttpClient;
+  pollMs?: number;
+  log?: Logger;
+}
+
+/**
+ * @example
+ * const verifier = createTokenVerifier({ auth: authClient, pollMs: 1000 });
+ * verifier.start();
+ * app.use('/api/*', authenticate(verifier));
+ */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const pollMs = options.pollMs ?? 1000;
+  let keys: PublicJwk[] = [];
+  let keysFetchedAt = 0;
+  let since = 0;
+  let feedAnsweredAt: number | null = null;
+  const revoked = new Map<string, number>();
+  let timer: ReturnType<typeof setInterval> | undefined;
+
+  async function loadKeys() {
+    const response = await options.auth.request('/.well-known/jwks.json');
+    if (!response.ok) throw new Error(`jwks answered ${response.status}`);
+    const body = (await response.json()) as { keys: PublicJwk[] };
+    keys = body.keys;
+    keysFetchedAt = Date.now();
+  }
+
+  async function pollFeed() {
+    const response = await options.auth.request(`/api/revocations?since=${since}`);
+    if (!response.ok) throw new Error(`revocation feed answered ${response.status}`);
+    const feed = revocationFeed.parse(await response.json());
+    for (const item of feed.items) revoked.set(item.sessionId, item.expiresAt);
+    since = Math.max(0, feed.serverTime - feedOverlapMs);
+    feedAnsweredAt = Date.now();
+    const now = Date.now() / 1000;
+    for (const [sessionId, expiresAt] of revoked) if (expiresAt < now) revoked.delete(sessionId);
+  }
+
+  async function verify(token: string): Promise<Principal | null> {
+    if (token.length > 4096) return null;
+    let kid: unknown;
+    try {
+      kid = Jwt.decode(token).header.kid;
+    } catch {
+      return null;
+    }
+    // A key we have not seen: auth may have rotated. Refetch, at most once per 5 s.
+    if (!keys.some((key) => key.kid === kid) && Date.now() - keysFetchedAt > 5000) {
+      await loadKeys().catch((error) => options.log?.warn('cannot fetch auth keys', { error: (error as Error).message }));
+    }
+    try {
+      const payload = await Jwt.verifyWithJwks(token, { keys, allowedAlgorithms: [signingAlgorithm] });
+      const claims = tokenClaims.parse(payload);
+      if (revoked.has(claims.sid)) return null;
+      return { userId: Number(claims.sub), role: claims.role, sessionId: claims.sid, expiresAt: claims.exp, token };
+    } catch {
+      return null;
+    }
+  }
+
+  return {
+    verify,
+    async refresh() {
+      await Promise.all([loadKeys(), pollFeed()]);
+    },
+    status: () => ({ keys: keys.length > 0, feedAgeMs: feedAnsweredAt === null ? null : Date.now() - feedAnsweredAt }),
+    start() {
+      if (timer) return;
+      const tick = () =>
+        pollFeed().catch((error) => options.log?.warn('revocation feed unreachable', { error: (error as Error).message }));
+      void tick();
+      timer = setInterval(tick, pollMs);
+    },
+    stop() {
+      clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
+
+export type AuthVariables = { principal: Principal | null };
+
+export function bearerToken(header: string | undefined): string | null {
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1] ?? null;
+}
+
+/** Sets `c.var.principal` from a Bearer token when there is a valid one, null otherwise. */
+export function authenticate(verifier: Pick<TokenVerifier, 'verify'>): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return createMiddleware(async (c, next) => {
+    const token = bearerToken(c.req.header('authorization'));
+    c.set('principal', token ? await verifier.verify(token) : null);
+    await next();
+  });
+}
+
+/** The caller, or 401. */
+export function requirePrincipal(principal: Principal | null): Principal {
+  if (!principal) {
+    throw new ProblemError(401, 'Log in to continue: the token is missing, expired or revoked', {}, { 'www-authenticate': 'Bearer' });
+  }
+  return principal;
+}
+
+/** Only callers with the service token pass: reservations, revocation feed. User tokens never do. */
+export function requireServiceToken(serviceToken: string): MiddlewareHandler {
+  const expected = Buffer.from(serviceToken);
+  return createMiddleware(async (c, next) => {
+    const given = Buffer.from(c.req.header(serviceTokenHeader) ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new ProblemError(403, 'This endpoint is for Bookstore services only');
+    }
+    await next();
+  });
+}
+
+/** Whether a request carries the service token (for trusting a forwarded client address). */
+export function hasServiceToken(header: string | undefined, serviceToken: string): boolean {
+  const given = Buffer.from(header ?? '');
+  const expected = Buffer.from(serviceToken);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Readiness of token checking: keys loaded and the revocation feed answering (within 10 polls). */
+export function tokenCheckReadiness(verifier: Pick<TokenVerifier, 'status' | 'refresh'>, pollMs = 1000) {
+  return async () => {
+    const status = verifier.status();
+    if (!status.keys || status.feedAgeMs === null || status.feedAgeMs > pollMs * 10) await verifier.refresh();
+  };
+}
+
+/** The config every service that checks tokens needs. */
+export const tokenCheckConfig = z.object({
+  AUTH_URL: z.url().default('http://127.0.0.1:3001'),
+  SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters'),
+  REVOCATION_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+});

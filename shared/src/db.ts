@@ -1,0 +1,168 @@
+/**
+ * The database of one service: MikroORM with the driver picked by URL scheme, read replicas,
+ * and migrations applied at start-up under a lock so that replicas starting together take turns.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Database } from 'bun:sqlite';
+import { MikroORM, type AnyEntity, type EntitySchema, type Options } from '@mikro-orm/core';
+import { MariaDbDriver } from '@mikro-orm/mariadb';
+import { Migration, Migrator } from '@mikro-orm/migrations';
+import { MySqlDriver } from '@mikro-orm/mysql';
+import { SqliteDriver, type EntityManager } from '@mikro-orm/sql';
+import { SqliteDialect, sql } from 'kysely';
+import type { Logger } from './log.ts';
+
+export { Migration };
+export type Orm = MikroORM<any, EntityManager>;
+type MigrationClass = new (...args: any[]) => Migration;
+
+export interface DatabaseOptions {
+  /** `sqlite:./data/auth.sqlite`, `sqlite::memory:`, `mariadb://user:pass@host:3306/auth`, `mysql://…`. */
+  url: string;
+  /** Read replicas of the same database; reads prefer them. */
+  readUrls?: string[];
+  entities: EntitySchema<any, any>[];
+  migrations: MigrationClass[];
+  log?: Logger;
+  poolSize?: number;
+}
+
+export type Dialect = 'sqlite' | 'mysql';
+
+export function dialectOf(url: string): Dialect {
+  return url.startsWith('sqlite:') ? 'sqlite' : 'mysql';
+}
+
+/** Kysely's SqliteDialect over bun:sqlite: no native module needed. */
+class BunSqliteDialect extends SqliteDialect {
+  constructor(path: string) {
+    super({
+      database: async () => {
+        if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+        const db = new Database(path, { create: true, strict: true });
+        db.exec('pragma journal_mode = wal');
+        db.exec('pragma busy_timeout = 5000');
+        return {
+          prepare(query: string) {
+            const statement = db.prepare(query);
+            return {
+              reader: statement.columnNames.length > 0,
+              all: (params: readonly unknown[]) => statement.all(...(params as any[])),
+              run: (params: readonly unknown[]) => {
+                const result = statement.run(...(params as any[]));
+                return { changes: result.changes, lastInsertRowid: result.lastInsertRowid };
+              },
+              iterate: (params: readonly unknown[]) => statement.iterate(...(params as any[])),
+            };
+          },
+          close: () => db.close(),
+        };
+      },
+    });
+  }
+}
+
+function connectionOptions(url: string): Partial<Options> {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length) || ':memory:';
+    return { driver: SqliteDriver, dbName: path, driverOptions: new BunSqliteDialect(path) } as Partial<Options>;
+  }
+  const driver = url.startsWith('mariadb://') ? MariaDbDriver : MySqlDriver;
+  // Both drivers speak the mysql wire protocol; the scheme only picks the schema dialect.
+  return { driver, clientUrl: url.replace(/^mariadb:/, 'mysql:') } as Partial<Options>;
+}
+
+/**
+ * Connects and brings the schema up to date.
+ *
+ * @example
+ * const orm = await openDatabase({ url: config.DATABASE_URL, readUrls: config.DATABASE_READ_URLS,
+ *   entities: [User], migrations: [InitialSchema] });
+ * const em = orm.em.fork();
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Orm> {
+  const readUrls = dialectOf(options.url) === 'sqlite' ? [] : (options.readUrls ?? []);
+  const orm = await MikroORM.init({
+    ...connectionOptions(options.url),
+    entities: options.entities,
+    extensions: [Migrator],
+    migrations: { migrationsList: options.migrations, transactional: true, snapshot: false, disableForeignKeys: false },
+    replicas: readUrls.map((url, i) => ({ name: `read-${i}`, clientUrl: url.replace(/^mariadb:/, 'mysql:') })),
+    preferReadReplicas: readUrls.length > 0,
+    pool: { min: 0, max: options.poolSize ?? 10 },
+    allowGlobalContext: false,
+    debug: false,
+    logger: (message: string) => options.log?.debug(message.replace(/\x1b\[[0-9;]*m/g, '')),
+    forceUtcTimezone: true,
+    timezone: '+00:00',
+  } as Options);
+  await migrate(orm, options.log);
+  return orm as Orm;
+}
+
+/**
+ * Applies pending migrations. On MySQL/MariaDB a named lock (GET_LOCK) held on one connection makes
+ * replicas that start at once run them one after another; the second finds nothing pending.
+ */
+export async function migrate(orm: MikroORM, log?: Logger): Promise<void> {
+  const connection = (orm.em as EntityManager).getConnection();
+  if (connection.getPlatform().constructor.name.toLowerCase().includes('sqlite')) {
+    const applied = await orm.migrator.up();
+    if (applied.length) log?.info('migrations applied', { migrations: applied.map((m) => m.name) });
+    return;
+  }
+  await connection.initClient();
+  const kysely = connection.getClient();
+  const lockName = `migrations:${orm.config.get('dbName')}`;
+  await kysely.connection().execute(async (db) => {
+    const got = await sql<{ ok: number | null }>`select get_lock(${lockName}, 120) as ok`.execute(db);
+    if (Number(got.rows[0]?.ok) !== 1) throw new Error('timed out waiting for the migration lock');
+    try {
+      const applied = await orm.migrator.up();
+      if (applied.length) log?.info('migrations applied', { migrations: applied.map((m) => m.name) });
+    } finally {
+      await sql`select release_lock(${lockName})`.execute(db);
+    }
+  });
+}
+
+/**
+ * Adds the statements of this migration's dialect: migrations are written once per dialect
+ * (MySQL/MariaDB and SQLite), generated from the entities and then reviewed.
+ *
+ * @example
+ * up() { addDialectSql(this, { mysql: ['create table …'], sqlite: ['create table …'] }); }
+ */
+export function addDialectSql(migration: Migration, statements: Record<Dialect, string[]>): void {
+  const platform = (migration as unknown as { driver: { getPlatform(): object } }).driver.getPlatform();
+  const dialect: Dialect = platform.constructor.name.toLowerCase().includes('sqlite') ? 'sqlite' : 'mysql';
+  for (const statement of statements[dialect]) migration.addSql(statement);
+}
+
+/** Is the primary reachable? Used by readiness checks. */
+export async function pingPrimary(orm: Orm): Promise<void> {
+  await orm.em.getConnection('write').execute('select 1');
+}
+
+/**
+ * Runs a read on a replica and, if the replica cannot answer (down, or not reachable), on the
+ * primary instead: a lagging or lost replica must never break a page.
+ */
+export async function readWithFallback<T>(orm: Orm, read: (em: EntityManager) => Promise<T>, log?: Logger): Promise<T> {
+  if (!orm.config.get('preferReadReplicas')) return read(orm.em.fork());
+  try {
+    return await read(orm.em.fork());
+  } catch (error) {
+    if (!isConnectionError(error)) throw error;
+    log?.warn('read replica unavailable, reading from primary', { error: (error as Error).message });
+    return read(orm.em.fork({ connectionType: 'write' } as any));
+  }
+}
+
+function isConnectionError(error: unknown): boolean {
+  const text = `${(error as Error)?.name} ${(error as Error)?.message} ${(error as { code?: string })?.code}`;
+  return /Connection|ECONNREFUSED|ETIMEDOUT|PROTOCOL_CONNECTION_LOST|ER_ACCESS_DENIED|timeout/i.test(text);
+}
+
+export type { AnyEntity, EntityManager };

@@ -1,0 +1,106 @@
+/** RFC 9457 problem details: the one error shape of every API, and the handlers that produce it. */
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+import type { Logger } from './log.ts';
+
+// Clearer messages than zod's defaults for the two most common mistakes: a missing field, a wrong type.
+z.config({
+  customError: (issue) => {
+    if (issue.code === 'invalid_type') return issue.input === undefined ? 'is required' : `must be a ${issue.expected}`;
+    return undefined;
+  },
+});
+
+export interface Problem {
+  type?: string;
+  title: string;
+  status: number;
+  detail?: string;
+  /** Field-level messages for invalid input: `{ email: 'Invalid email address' }`. */
+  errors?: Record<string, string>;
+  [extension: string]: unknown;
+}
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/**
+ * An expected failure, thrown from a handler and answered as problem+json.
+ *
+ * @example
+ * throw new ProblemError(409, 'That email is already registered', { errors: { email: 'already registered' } });
+ */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly detail: string,
+    readonly extra: Partial<Problem> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export function problemResponse(status: number, detail: string, extra: Partial<Problem> = {}, headers: Record<string, string> = {}) {
+  const body: Problem = { title: titles[status] ?? 'Error', status, detail, ...extra };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+  });
+}
+
+/** Field messages from a zod error, keyed by the dotted path ("items.0.quantity"); "body" when the whole input is wrong. */
+interface ValidationIssues {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}
+
+export function fieldErrors(error: ValidationIssues): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.map(String).join('.') || 'body';
+    errors[key] ??= issue.message;
+  }
+  return errors;
+}
+
+/** The hook given to zValidator: invalid input becomes a 400 problem naming each field. */
+export function validationHook(result: { success: true } | { success: false; error: ValidationIssues }, c: Context) {
+  if (!result.success) {
+    const errors = fieldErrors(result.error);
+    return problemResponse(400, `Invalid input: ${Object.entries(errors).map(([k, v]) => `${k}: ${v}`).join('; ')}`, { errors });
+  }
+  void c;
+}
+
+/** Turns thrown errors into problem+json; unexpected ones are logged with their stack and answered as a bare 500. */
+export function problemErrorHandler(log: Logger): ErrorHandler {
+  return (error, c) => {
+    if (error instanceof ProblemError) return problemResponse(error.status, error.detail, error.extra, error.headers);
+    if (error instanceof HTTPException) {
+      // Hono's own middleware (body limit, csrf, malformed JSON) throws these; keep status, drop internals.
+      const status = error.status;
+      const detail = status === 413 ? 'The request body is too large' : error.message || titles[status] || 'Error';
+      return problemResponse(status, detail);
+    }
+    log.error('unhandled error', { error, method: c.req.method, path: c.req.path });
+    return problemResponse(500, 'Something went wrong on our side. Please try again.');
+  };
+}
+
+export const notFoundHandler: NotFoundHandler = (c) => problemResponse(404, `No route for ${c.req.method} ${c.req.path}`);

@@ -1,0 +1,66 @@
+/** The html kit: the pieces every service's fragments are made of, so the shop looks like one. */
+import { html, raw } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+
+export { html, raw };
+export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+/** Content type of every fragment and page. */
+export const htmlContentType = 'text/html; charset=utf-8';
+
+/** The box shown in place of a part of a page whose service did not answer. */
+export function unavailableBox(what: string, retryUrl?: string): Html {
+  return html`<div class="unavailable" role="status">
+    <p><strong>${what} is unavailable right now.</strong> Please try again shortly.</p>
+    ${retryUrl ? html`<a class="button" href="${retryUrl}">Retry</a>` : ''}
+  </div>`;
+}
+
+export interface FieldOptions {
+  label: string;
+  name: string;
+  type?: 'text' | 'email' | 'password' | 'number' | 'search' | 'file' | 'hidden';
+  value?: string | number;
+  error?: string;
+  required?: boolean;
+  autocomplete?: string;
+  maxlength?: number;
+  min?: number;
+  max?: number;
+  step?: string;
+  accept?: string;
+}
+
+/** A labelled input with its error message beneath, linked for screen readers. */
+export function field(options: FieldOptions): Html {
+  const id = `field-${options.name}`;
+  const errorId = `${id}-error`;
+  return html`<div class="field${options.error ? ' has-error' : ''}">
+    <label for="${id}">${options.label}</label>
+    <input id="${id}" name="${options.name}" type="${options.type ?? 'text'}"${options.value !== undefined ? html` value="${String(options.value)}"` : ''}${options.required ? raw(' required') : ''}${options.autocomplete ? html` autocomplete="${options.autocomplete}"` : ''}${options.maxlength ? html` maxlength="${options.maxlength}"` : ''}${options.min !== undefined ? html` min="${options.min}"` : ''}${options.max !== undefined ? html` max="${options.max}"` : ''}${options.step ? html` step="${options.step}"` : ''}${options.accept ? html` accept="${options.accept}"` : ''}${options.error ? html` aria-invalid="true" aria-describedby="${errorId}"` : ''}>
+    ${options.error ? html`<p class="field-error" id="${errorId}">${options.error}</p>` : ''}
+  </div>`;
+}
+
+/** A message above a form: what went wrong as a whole. */
+export function formAlert(message: string | undefined): Html | string {
+  return message ? html`<p class="alert" role="alert">${message}</p>` : '';
+}
+
+/** Links to the pages of a listing; `hrefFor(page)` keeps the listing's other parameters. */
+export function pagination(options: { page: number; pageSize: number; total: number; hrefFor: (page: number) => string; target?: string }): Html | string {
+  const pages = Math.max(1, Math.ceil(options.total / options.pageSize));
+  if (pages <= 1) return '';
+  const link = (page: number, label: string, rel?: string) =>
+    html`<a href="${options.hrefFor(page)}"${rel ? html` rel="${rel}"` : ''}${options.target ? html` hx-get="${options.hrefFor(page)}" hx-target="${options.target}" hx-push-url="true"` : ''}>${label}</a>`;
+  return html`<nav class="pagination" aria-label="Pages">
+    ${options.page > 1 ? link(options.page - 1, '← Previous', 'prev') : ''}
+    <span>Page ${options.page} of ${pages}</span>
+    ${options.page < pages ? link(options.page + 1, 'Next →', 'next') : ''}
+  </nav>`;
+}
+
+/** Money in cents, shown as dollars: 1999 → "$19.99". */
+export function formatPrice(cents: number): string {
+  return `$${(cents / 100).toFixed(2)}`;
+}

@@ -1,0 +1,121 @@
+/**
+ * The Hono app every service starts from: request ids, access logs, secure headers, a body limit,
+ * problem+json errors and the two health endpoints.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { notFoundHandler, problemErrorHandler, problemResponse } from './errors.ts';
+import { requestContext, type Logger } from './log.ts';
+
+/** A readiness check: resolves when the dependency answers, throws (or times out) when it does not. */
+export type ReadinessCheck = () => Promise<unknown>;
+
+export interface ServiceAppOptions {
+  service: string;
+  log: Logger;
+  /** Named checks for `/health/ready`; all must pass. */
+  readiness?: Record<string, ReadinessCheck>;
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes?: number;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,100}$/;
+const readinessTimeoutMs = 1500;
+
+/**
+ * @example
+ * const app = createServiceApp({ service: 'auth', log, readiness: { database: () => pingPrimary(orm) } });
+ * app.route('/', routes);
+ */
+export function createServiceApp<E extends object = {}>(options: ServiceAppOptions) {
+  const app = new Hono<E & { Variables: { requestId: string } }>();
+  const { log } = options;
+
+  app.use(
+    requestId({
+      // Keep the caller's id only if it is a sane token; otherwise mint our own.
+      generator: (c) => {
+        const given = c.req.header('x-request-id');
+        return given && requestIdPattern.test(given) ? given : crypto.randomUUID();
+      },
+    }),
+  );
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await requestContext.run({ requestId: c.var.requestId }, async () => {
+      await next();
+      if (c.req.path.startsWith('/health/')) return;
+      log.info('request', {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      });
+    });
+  });
+  app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], frameAncestors: ["'none'"] } }));
+  app.use(
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 64 * 1024,
+      onError: () => problemResponse(413, 'The request body is too large'),
+    }),
+  );
+  app.use('/api/*', async (c, next) => {
+    // A body in anything but JSON would reach the validators as an empty object; say what is wrong instead.
+    const type = c.req.header('content-type') ?? '';
+    const hasBody = ['POST', 'PUT', 'PATCH'].includes(c.req.method) && c.req.header('content-length') !== '0';
+    if (hasBody && type && !/^application\/json\b/i.test(type) && !/^multipart\/form-data\b/i.test(type)) {
+      return problemResponse(415, 'Send the request body as JSON (Content-Type: application/json)');
+    }
+    await next();
+  });
+  app.onError(problemErrorHandler(log));
+  app.notFound(notFoundHandler);
+
+  app.get('/health/live', (c) => c.json({ status: 'up', service: options.service }));
+  app.get('/health/ready', async (c) => {
+    const results = await Promise.all(
+      Object.entries(options.readiness ?? {}).map(async ([name, check]) => {
+        try {
+          await Promise.race([check(), Bun.sleep(readinessTimeoutMs).then(() => Promise.reject(new Error('timed out')))]);
+          return [name, 'up'] as const;
+        } catch (error) {
+          return [name, `down: ${(error as Error).message.slice(0, 200)}`] as const;
+        }
+      }),
+    );
+    const checks = Object.fromEntries(results);
+    const down = results.filter(([, state]) => state !== 'up').map(([name]) => name);
+    return c.json({ status: down.length ? 'down' : 'up', service: options.service, checks, down }, down.length ? 503 : 200);
+  });
+  return app;
+}
+
+/**
+ * Serves `app` on `port` until SIGINT/SIGTERM, then stops taking requests, lets those in flight
+ * finish, runs `onStop` (close the database, stop pollers) and exits.
+ *
+ * @example
+ * serve(app, { port: config.PORT, log, onStop: () => orm.close() });
+ */
+export function serve(
+  app: { fetch: (request: Request, server: any) => Response | Promise<Response> },
+  options: { port: number; hostname?: string; log: Logger; onStop?: () => Promise<unknown> | unknown },
+) {
+  const server = Bun.serve({ port: options.port, hostname: options.hostname ?? '0.0.0.0', fetch: app.fetch, idleTimeout: 30 });
+  options.log.info('listening', { url: `http://${server.hostname}:${server.port}` });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    options.log.info('stopping', { signal });
+    await server.stop();
+    await options.onStop?.();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  return server;
+}

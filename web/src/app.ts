@@ -1,0 +1,72 @@
+/**
+ * The web front: the only thing a browser talks to. It composes pages from the services' fragments.
+ *
+ *   GET  /                    home
+ *   GET  /login               login page                 POST /login      log in, set the cookie
+ *   GET  /register            registration page          POST /register   create the account, log in
+ *   POST /logout              end the session everywhere
+ *   GET  /admin/users         user list (admins)
+ *   GET  /static/*, /favicon.ico   files from STATIC_DIR
+ *   GET  /assets/htmx-2.0.11.min.js   htmx, from node_modules
+ */
+import { createMiddleware } from 'hono/factory';
+import { csrf } from 'hono/csrf';
+import { serveStatic } from 'hono/bun';
+import type { Principal, TokenVerifier } from '@bookstore/shared/auth';
+import type { HttpClient } from '@bookstore/shared/http';
+import type { Logger } from '@bookstore/shared/log';
+import { createServiceApp } from '@bookstore/shared/service';
+import type { WebConfig } from './config.ts';
+import { htmxPath } from './layout.ts';
+import { accountPages } from './pages/account.ts';
+import { homePage } from './pages/home.ts';
+import { endSession, readSessionToken } from './session.ts';
+
+export interface WebDeps {
+  config: Pick<WebConfig, 'STATIC_DIR' | 'FRAGMENT_BUDGET_MS' | 'COOKIE_SECURE' | 'ALLOWED_ORIGINS' | 'TRUST_PROXY'>;
+  clients: { auth: HttpClient; catalog: HttpClient; purchase: HttpClient };
+  verifier: Pick<TokenVerifier, 'verify' | 'status'>;
+  log: Logger;
+}
+
+export type WebEnv = { Variables: { deps: WebDeps; principal: Principal | null; requestId: string } };
+
+const htmxFile = Bun.file(Bun.resolveSync('htmx.org/dist/htmx.min.js', import.meta.dir));
+
+export function createApp(deps: WebDeps) {
+  const app = createServiceApp<WebEnv>({
+    service: 'web',
+    log: deps.log,
+    maxBodyBytes: 6 * 1024 * 1024,
+    readiness: {
+      // The front can serve pages while services are down; it is ready once it can verify tokens.
+      'auth-keys': async () => {
+        if (!deps.verifier.status().keys) throw new Error('auth signing keys not loaded yet');
+      },
+    },
+  });
+
+  app.use(
+    csrf({
+      origin: (origin, c) => origin === new URL(c.req.url).origin || deps.config.ALLOWED_ORIGINS.includes(origin),
+    }),
+  );
+  app.use(
+    createMiddleware<WebEnv>(async (c, next) => {
+      c.set('deps', deps);
+      const token = readSessionToken(c);
+      const principal = token ? await deps.verifier.verify(token) : null;
+      if (token && !principal) endSession(c, deps.config.COOKIE_SECURE);
+      c.set('principal', principal);
+      await next();
+    }),
+  );
+
+  app.get(htmxPath, () => new Response(htmxFile, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable' } }));
+  app.use('/static/*', serveStatic({ root: deps.config.STATIC_DIR, rewriteRequestPath: (path) => path.replace(/^\/static/, ''), onFound: (_path, c) => c.header('cache-control', 'public, max-age=3600') }));
+  app.get('/favicon.ico', serveStatic({ path: 'favicon.ico', root: deps.config.STATIC_DIR }));
+
+  app.get('/', homePage);
+  app.route('/', accountPages);
+  return app;
+}

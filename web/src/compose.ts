@@ -1,0 +1,53 @@
+/**
+ * Fragment composition: the web front asks services for pieces of HTML in parallel, each within a
+ * time budget. A piece whose service is down or slow becomes a short "unavailable, retry" box, so
+ * the page still answers.
+ */
+import { ServiceUnavailableError, type HttpClient } from '@bookstore/shared/http';
+import { unavailableBox, type Html } from '@bookstore/shared/html';
+import { raw } from '@bookstore/shared/html';
+import type { Logger } from '@bookstore/shared/log';
+
+export interface FragmentRequest {
+  client: HttpClient;
+  path: string;
+  /** The user's token, forwarded as Bearer. */
+  token?: string | null;
+  method?: 'GET' | 'POST';
+  json?: unknown;
+  /** What the box says is unavailable: "Your account", "The catalog". */
+  label: string;
+  /** Where the box's Retry link goes (usually the page itself). */
+  retryUrl?: string;
+}
+
+export interface Fragment {
+  html: Html;
+  status: number;
+  /** False when the service did not answer: the html is the retry box. */
+  ok: boolean;
+}
+
+/**
+ * @example
+ * const [menu, form] = await Promise.all([fetchFragment(budget, log, {...}), fetchFragment(budget, log, {...})]);
+ */
+export async function fetchFragment(budgetMs: number, log: Logger, request: FragmentRequest): Promise<Fragment> {
+  const headers: Record<string, string> = { accept: 'text/html' };
+  if (request.token) headers.authorization = `Bearer ${request.token}`;
+  if (request.json !== undefined) headers['content-type'] = 'application/json';
+  try {
+    const response = await request.client.request(request.path, {
+      method: request.method ?? 'GET',
+      headers,
+      body: request.json === undefined ? undefined : JSON.stringify(request.json),
+      timeoutMs: budgetMs,
+    });
+    if (response.status >= 500) throw new ServiceUnavailableError(request.client.service, `status ${response.status}`);
+    return { html: raw(await response.text()), status: response.status, ok: true };
+  } catch (error) {
+    if (!(error instanceof ServiceUnavailableError)) throw error;
+    log.warn('fragment unavailable', { service: request.client.service, path: request.path, reason: error.message });
+    return { html: unavailableBox(request.label, request.retryUrl), status: 503, ok: false };
+  }
+}

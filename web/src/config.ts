@@ -1,0 +1,24 @@
+/** The web front's environment variables. */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { booleanFlag, logLevel, port, urlList } from '@bookstore/shared/config';
+
+export const webConfigSchema = z.object({
+  PORT: port(3000),
+  AUTH_URL: z.url().default('http://127.0.0.1:3001'),
+  CATALOG_URL: z.url().default('http://127.0.0.1:3002'),
+  PURCHASE_URL: z.url().default('http://127.0.0.1:3003'),
+  SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters'),
+  /** Favicon, css and other static files: the NFS volume in Swarm. */
+  STATIC_DIR: z.string().default(resolve(import.meta.dir, '../static')).transform((dir) => resolve(dir)),
+  /** Time budget of one fragment call; a slower service shows a retry box instead. */
+  FRAGMENT_BUDGET_MS: z.coerce.number().int().min(50).max(10_000).default(1200),
+  /** Set behind TLS: the session cookie is then sent over https only. */
+  COOKIE_SECURE: booleanFlag,
+  /** Origins allowed to POST besides the page's own (e.g. https://shop.example.com behind a proxy). */
+  ALLOWED_ORIGINS: urlList,
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
+  TRUST_PROXY: booleanFlag,
+  LOG_LEVEL: logLevel,
+});
+export type WebConfig = z.infer<typeof webConfigSchema>;

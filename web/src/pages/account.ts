@@ -1,0 +1,134 @@
+/** Account pages: login, register, logout, and the admin's user list, composed from auth's fragments. */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import type { Problem } from '@bookstore/shared/errors';
+import { ServiceUnavailableError } from '@bookstore/shared/http';
+import { html, unavailableBox } from '@bookstore/shared/html';
+import { getConnInfo } from 'hono/bun';
+import type { WebEnv } from '../app.ts';
+import { fragment, redirectTo, respond } from '../render.ts';
+import { endSession, safeNextPath, startSession } from '../session.ts';
+import type { SessionCreated } from '../../../services/auth/src/schemas.ts';
+
+export const accountPages = new Hono<WebEnv>()
+  .get('/login', showLogin)
+  .post('/login', submitLogin)
+  .get('/register', showRegister)
+  .post('/register', submitRegister)
+  .post('/logout', logout)
+  .get('/admin/users', showUsers);
+
+const loginUnavailable = 'Sign-in is unavailable right now. Please try again shortly.';
+const formText = z.string().max(1000).catch('');
+
+async function showLogin(c: Context<WebEnv>) {
+  if (c.var.principal) return c.redirect('/', 303);
+  return respond(c, 'Log in', loginFormFragment(c, { next: safeNextPath(c.req.query('next')) }));
+}
+
+async function submitLogin(c: Context<WebEnv>) {
+  const form = await c.req.parseBody();
+  const email = formText.parse(form.email);
+  const next = safeNextPath(form.next);
+  const outcome = await callAuth(c, '/api/sessions', { email, password: formText.parse(form.password) });
+  if (outcome.kind === 'ok') {
+    const session = outcome.body as SessionCreated;
+    startSession(c, session.token, session.expiresAt, c.var.deps.config.COOKIE_SECURE);
+    return redirectTo(c, next);
+  }
+  const error = outcome.kind === 'unavailable' ? loginUnavailable : outcome.problem.detail;
+  return respond(c, 'Log in', loginFormFragment(c, { email, error, next }), outcome.status);
+}
+
+async function showRegister(c: Context<WebEnv>) {
+  if (c.var.principal) return c.redirect('/', 303);
+  return respond(c, 'Register', registerFormFragment(c, {}));
+}
+
+async function submitRegister(c: Context<WebEnv>) {
+  const form = await c.req.parseBody();
+  const input = { name: formText.parse(form.name), email: formText.parse(form.email), password: formText.parse(form.password) };
+  const created = await callAuth(c, '/api/users', input);
+  if (created.kind !== 'ok') {
+    const state = { name: input.name, email: input.email };
+    if (created.kind === 'unavailable') return respond(c, 'Register', registerFormFragment(c, { ...state, error: 'Registration is unavailable right now. Please try again shortly.' }), 503);
+    const errors = created.problem.errors;
+    return respond(c, 'Register', registerFormFragment(c, { ...state, errors, error: errors ? undefined : created.problem.detail }), created.status);
+  }
+  const session = await callAuth(c, '/api/sessions', { email: input.email, password: input.password });
+  if (session.kind !== 'ok') return redirectTo(c, '/login');
+  const body = session.body as SessionCreated;
+  startSession(c, body.token, body.expiresAt, c.var.deps.config.COOKIE_SECURE);
+  return redirectTo(c, '/');
+}
+
+async function logout(c: Context<WebEnv>) {
+  const { deps, principal } = c.var;
+  if (principal) {
+    try {
+      await deps.clients.auth.request('/api/sessions/current', { method: 'DELETE', headers: { authorization: `Bearer ${principal.token}` } });
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableError)) throw error;
+      deps.log.warn('logout could not reach auth; the cookie is cleared, the token lives until it expires');
+    }
+  }
+  endSession(c, deps.config.COOKIE_SECURE);
+  return redirectTo(c, '/');
+}
+
+async function showUsers(c: Context<WebEnv>) {
+  if (!c.var.principal) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 303);
+  const page = z.coerce.number().int().min(1).max(100_000).catch(1).parse(c.req.query('page'));
+  const users = await fragment(c, { client: c.var.deps.clients.auth, path: `/fragments/users?page=${page}`, label: 'The user list', retryUrl: c.req.url });
+  return respond(c, 'Users', users, users.ok ? users.status : 200);
+}
+
+// --- helpers of this file -------------------------------------------------------------------
+
+function loginFormFragment(c: Context<WebEnv>, state: { email?: string; error?: string; next?: string }) {
+  return formFragment(c, '/fragments/login-form', state, loginUnavailable);
+}
+
+function registerFormFragment(c: Context<WebEnv>, state: { name?: string; email?: string; error?: string; errors?: Record<string, string> }) {
+  return formFragment(c, '/fragments/register-form', state, 'Registration is unavailable right now. Please try again shortly.');
+}
+
+async function formFragment(c: Context<WebEnv>, path: string, state: object, unavailableMessage: string) {
+  const form = await fragment(c, { client: c.var.deps.clients.auth, path, method: 'POST', json: state, label: 'Sign-in' });
+  if (form.ok) return form;
+  return { ...form, html: html`<div class="card">${unavailableBox('Sign-in', c.req.path)}<p class="hint">${unavailableMessage}</p></div>` };
+}
+
+type AuthOutcome =
+  | { kind: 'ok'; status: number; body: unknown }
+  | { kind: 'problem'; status: number; problem: Problem }
+  | { kind: 'unavailable'; status: 503 };
+
+/** A JSON call to auth on the user's behalf, telling auth the browser's address for throttling. */
+async function callAuth(c: Context<WebEnv>, path: string, body: unknown): Promise<AuthOutcome> {
+  try {
+    const response = await c.var.deps.clients.auth.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-client-address': clientAddress(c) },
+      body: JSON.stringify(body),
+    });
+    if (response.status >= 500) return { kind: 'unavailable', status: 503 };
+    if (response.ok) return { kind: 'ok', status: response.status, body: await response.json() };
+    return { kind: 'problem', status: response.status, problem: (await response.json()) as Problem };
+  } catch (error) {
+    if (error instanceof ServiceUnavailableError) return { kind: 'unavailable', status: 503 };
+    throw error;
+  }
+}
+
+function clientAddress(c: Context<WebEnv>): string {
+  if (c.var.deps.config.TRUST_PROXY) {
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
