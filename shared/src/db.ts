@@ -70,7 +70,7 @@ function connectionOptions(url: string): Partial<Options> {
   }
   const driver = url.startsWith('mariadb://') ? MariaDbDriver : MySqlDriver;
   // Both drivers speak the mysql wire protocol; the scheme only picks the schema dialect.
-  return { driver, clientUrl: url.replace(/^mariadb:/, 'mysql:') } as Partial<Options>;
+  return { driver, clientUrl: url.replace(/^mariadb:/, 'mysql:'), driverOptions: { connectTimeout: 3000 } } as Partial<Options>;
 }
 
 /**
@@ -145,18 +145,27 @@ export async function pingPrimary(orm: Orm): Promise<void> {
   await orm.em.getConnection('write').execute('select 1');
 }
 
+/** After a replica fails, reads skip replicas for this long before trying them again. */
+const replicaPauseMs = 30_000;
+const replicasPausedUntil = new WeakMap<Orm, number>();
+
 /**
- * Runs a read on a replica and, if the replica cannot answer (down, or not reachable), on the
- * primary instead: a lagging or lost replica must never break a page.
+ * Runs a read on a replica and, if the replica cannot answer (down, unreachable), on the primary
+ * instead; replicas are then left alone for 30 s, so an outage costs one failed attempt, not one per
+ * request. A lagging or lost replica must never break a page.
  */
 export async function readWithFallback<T>(orm: Orm, read: (em: EntityManager) => Promise<T>, log?: Logger): Promise<T> {
+  // Inside a transaction every query goes to the primary.
+  const fromPrimary = () => orm.em.fork().transactional((em) => read(em));
   if (!orm.config.get('preferReadReplicas')) return read(orm.em.fork());
+  if ((replicasPausedUntil.get(orm) ?? 0) > Date.now()) return fromPrimary();
   try {
     return await read(orm.em.fork());
   } catch (error) {
     if (!isConnectionError(error)) throw error;
     log?.warn('read replica unavailable, reading from primary', { error: (error as Error).message });
-    return read(orm.em.fork({ connectionType: 'write' } as any));
+    replicasPausedUntil.set(orm, Date.now() + replicaPauseMs);
+    return fromPrimary();
   }
 }
 

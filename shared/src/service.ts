@@ -19,6 +19,8 @@ export interface ServiceAppOptions {
   readiness?: Record<string, ReadinessCheck>;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes?: number;
+  /** Path prefixes polled all the time (health, revocation feed): their successes are logged at debug. */
+  quietPaths?: string[];
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -32,6 +34,7 @@ const readinessTimeoutMs = 1500;
 export function createServiceApp<E extends object = {}>(options: ServiceAppOptions) {
   const app = new Hono<E & { Variables: { requestId: string } }>();
   const { log } = options;
+  const quietPaths = ['/health/', ...(options.quietPaths ?? [])];
 
   app.use(
     requestId({
@@ -46,8 +49,8 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
     const started = performance.now();
     await requestContext.run({ requestId: c.var.requestId }, async () => {
       await next();
-      if (c.req.path.startsWith('/health/')) return;
-      log.info('request', {
+      const quiet = c.res.status < 400 && quietPaths.some((prefix) => c.req.path.startsWith(prefix));
+      log[quiet ? 'debug' : 'info']('request', {
         method: c.req.method,
         path: c.req.path,
         status: c.res.status,

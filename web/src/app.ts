@@ -12,7 +12,7 @@
 import { createMiddleware } from 'hono/factory';
 import { csrf } from 'hono/csrf';
 import { serveStatic } from 'hono/bun';
-import type { Principal, TokenVerifier } from '@bookstore/shared/auth';
+import { tokenCheckReadiness, type Principal, type TokenVerifier } from '@bookstore/shared/auth';
 import type { HttpClient } from '@bookstore/shared/http';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
@@ -25,7 +25,7 @@ import { endSession, readSessionToken } from './session.ts';
 export interface WebDeps {
   config: Pick<WebConfig, 'STATIC_DIR' | 'FRAGMENT_BUDGET_MS' | 'COOKIE_SECURE' | 'ALLOWED_ORIGINS' | 'TRUST_PROXY'>;
   clients: { auth: HttpClient; catalog: HttpClient; purchase: HttpClient };
-  verifier: Pick<TokenVerifier, 'verify' | 'status'>;
+  verifier: Pick<TokenVerifier, 'verify' | 'status' | 'refresh'>;
   log: Logger;
 }
 
@@ -38,12 +38,8 @@ export function createApp(deps: WebDeps) {
     service: 'web',
     log: deps.log,
     maxBodyBytes: 6 * 1024 * 1024,
-    readiness: {
-      // The front can serve pages while services are down; it is ready once it can verify tokens.
-      'auth-keys': async () => {
-        if (!deps.verifier.status().keys) throw new Error('auth signing keys not loaded yet');
-      },
-    },
+    // The front serves pages while services are down; it is ready once it can verify tokens.
+    readiness: { 'auth-token-check': tokenCheckReadiness(deps.verifier) },
   });
 
   app.use(

@@ -47,7 +47,12 @@ const json = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidat
 const query = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidator('query', schema, validationHook);
 
 export function createApp(deps: AuthDeps) {
-  const app = createServiceApp<Env>({ service: 'auth', log: deps.log, readiness: { database: () => pingPrimary(deps.orm) } });
+  const app = createServiceApp<Env>({
+    service: 'auth',
+    log: deps.log,
+    readiness: { database: () => pingPrimary(deps.orm) },
+    quietPaths: ['/api/revocations', '/.well-known/'],
+  });
   app.use(async (c, next) => {
     c.set('deps', deps);
     c.set('em', deps.orm.em.fork());
