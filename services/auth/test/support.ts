@@ -48,3 +48,18 @@ export async function startTestAuth(kind: TestDatabaseKind = 'mariadb', options:
   };
 }
 export type TestAuth = Awaited<ReturnType<typeof startTestAuth>>;
+
+/** `startTestAuth` served over real HTTP, for services that call auth (JWKS, revocation feed). */
+export async function serveTestAuth(kind: TestDatabaseKind = 'mariadb') {
+  const auth = await startTestAuth(kind);
+  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: auth.app.fetch });
+  return {
+    ...auth,
+    url: `http://127.0.0.1:${server.port}`,
+    async close() {
+      await server.stop(true);
+      await auth.close();
+    },
+  };
+}
+export type ServedTestAuth = Awaited<ReturnType<typeof serveTestAuth>>;

@@ -1,0 +1,42 @@
+/** Configuration: values from the environment or from *_FILE secrets; a bad value names its variable. */
+import { expect, test } from 'bun:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ConfigError, databaseUrl, parseConfig, port, urlList } from '../src/config.ts';
+
+const schema = z.object({ PORT: port(3001), DATABASE_URL: databaseUrl, DATABASE_READ_URLS: urlList, SECRET: z.string().min(8) });
+
+test('values come from the environment, with defaults and lists parsed', () => {
+  const config = parseConfig(schema, {
+    DATABASE_URL: 'mariadb://app@db:3306/auth',
+    DATABASE_READ_URLS: 'mariadb://app@r1:3306/auth, mariadb://app@r2:3306/auth',
+    SECRET: 'long-enough',
+  });
+  expect(config).toEqual({
+    PORT: 3001,
+    DATABASE_URL: 'mariadb://app@db:3306/auth',
+    DATABASE_READ_URLS: ['mariadb://app@r1:3306/auth', 'mariadb://app@r2:3306/auth'],
+    SECRET: 'long-enough',
+  });
+});
+
+test('a secret can come from a file named by X_FILE (Docker secrets)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'config-'));
+  writeFileSync(join(dir, 'secret'), 'from-the-file\n');
+  const config = parseConfig(schema, { DATABASE_URL: 'sqlite::memory:', SECRET_FILE: join(dir, 'secret') });
+  expect(config.SECRET).toBe('from-the-file');
+  expect(() => parseConfig(schema, { DATABASE_URL: 'sqlite::memory:', SECRET_FILE: join(dir, 'missing') })).toThrow('SECRET_FILE');
+});
+
+test('a bad value is reported with the name of its variable', () => {
+  const attempt = () => parseConfig(schema, { PORT: 'eighty', DATABASE_URL: 'postgres://x', SECRET: 'short' });
+  expect(attempt).toThrow(ConfigError);
+  try {
+    attempt();
+  } catch (error) {
+    const message = (error as Error).message;
+    for (const name of ['PORT', 'DATABASE_URL', 'SECRET']) expect(message).toContain(name);
+  }
+});

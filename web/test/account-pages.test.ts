@@ -1,0 +1,188 @@
+/** The web shell: pages, login and logout through auth's fragments, cookies, CSRF, and auth outages. */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { serveTestAuth, type ServedTestAuth } from '../../services/auth/test/support.ts';
+import { downUrl, sessionCookieFrom, startTestWeb, webOrigin } from './support.ts';
+
+let auth: ServedTestAuth;
+let web: ReturnType<typeof startTestWeb>;
+beforeAll(async () => {
+  auth = await serveTestAuth();
+  web = startTestWeb({ auth: auth.url });
+});
+afterAll(async () => {
+  web.close();
+  await auth.close();
+});
+
+describe('pages', () => {
+  test('home renders the full page with the account menu from auth and secure headers', async () => {
+    const response = await web.browse('/');
+    expect(response.status).toBe(200);
+    const page = await response.text();
+    expect(page).toStartWith('<!doctype html>');
+    expect(page).toContain('href="/login"');
+    expect(page).toContain('/assets/htmx-2.0.11.min.js');
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  test('login and register pages show auth forms that post to the web front', async () => {
+    const login = await (await web.browse('/login')).text();
+    expect(login).toContain('<form id="login-form"');
+    expect(login).toContain('action="/login"');
+    const register = await (await web.browse('/register')).text();
+    expect(register).toContain('action="/register"');
+    expect(register).toContain('name="password"');
+  });
+
+  test('favicon, stylesheet and htmx are served', async () => {
+    const favicon = await web.browse('/favicon.ico');
+    expect(favicon.status).toBe(200);
+    expect((await favicon.arrayBuffer()).byteLength).toBeGreaterThan(50);
+    const css = await web.browse('/static/style.css');
+    expect(css.status).toBe(200);
+    expect(await css.text()).toContain('.site-header');
+    const htmx = await web.browse('/assets/htmx-2.0.11.min.js');
+    expect(htmx.status).toBe(200);
+    expect(await htmx.text()).toContain('htmx');
+    expect((await web.browse('/static/../package.json')).status).toBe(404);
+  });
+});
+
+describe('sessions', () => {
+  test('login sets an HttpOnly SameSite=Lax cookie, and the menu then shows the user', async () => {
+    const { email, password } = await auth.signUp('Cookie Monster');
+    const response = await web.submit('/login', { email, password });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/');
+    const setCookie = response.headers.getSetCookie().find((value) => value.startsWith('bookstore_session='))!;
+    expect(setCookie).toContain('HttpOnly');
+    expect(setCookie).toContain('SameSite=Lax');
+    const home = await (await web.browse('/', { cookie: sessionCookieFrom(response) })).text();
+    expect(home).toContain('Signed in as <strong>Cookie Monster</strong>');
+  });
+
+  test('login goes back to a local next page, never to another site', async () => {
+    const { email, password } = await auth.signUp('Traveller');
+    const local = await web.submit('/login', { email, password, next: '/admin/users' });
+    expect(local.headers.get('location')).toBe('/admin/users');
+    const elsewhere = await web.submit('/login', { email, password, next: '//evil.example/steal' });
+    expect(elsewhere.headers.get('location')).toBe('/');
+  });
+
+  test('a cross-origin POST is refused', async () => {
+    const { email, password } = await auth.signUp('Victim');
+    const response = await web.app.request(`${webOrigin}/login`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ email, password }),
+    });
+    expect(response.status).toBe(403);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  test('a wrong password: htmx gets the form fragment with the error, a plain post the whole page', async () => {
+    const { email } = await auth.signUp('Forgetful');
+    const htmx = await web.submit('/login', { email, password: 'wrong-password' }, { htmx: true });
+    expect(htmx.status).toBe(401);
+    const fragment = await htmx.text();
+    expect(fragment).toStartWith('<form id="login-form"');
+    expect(fragment).not.toContain('<html');
+    expect(fragment).toContain('Email or password is incorrect');
+    expect(fragment).toContain(`value="${email}"`);
+
+    const plain = await web.submit('/login', { email, password: 'wrong-password' });
+    const page = await plain.text();
+    expect(page).toStartWith('<!doctype html>');
+    expect(page).toContain('Email or password is incorrect');
+  });
+
+  test('registering through the web shows field errors in place, then logs the new user in', async () => {
+    const invalid = await web.submit('/register', { name: 'Newbie', email: 'not-an-email', password: 'short' }, { htmx: true });
+    expect(invalid.status).toBe(400);
+    const form = await invalid.text();
+    expect(form).toStartWith('<form id="register-form"');
+    expect(form).toContain('must be a valid email address');
+    expect(form).toContain('at least 8 characters');
+    expect(form).toContain('value="Newbie"');
+
+    const created = await web.submit('/register', { name: 'Newbie', email: 'newbie@example.test', password: 'long-enough-pw' });
+    expect(created.status).toBe(303);
+    const home = await (await web.browse('/', { cookie: sessionCookieFrom(created) })).text();
+    expect(home).toContain('Signed in as <strong>Newbie</strong>');
+
+    const again = await web.submit('/register', { name: 'Copycat', email: 'newbie@example.test', password: 'long-enough-pw' }, { htmx: true });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('is already registered');
+  });
+
+  test('logout ends the session: the cookie is cleared and the old token no longer works anywhere', async () => {
+    const { email, password } = await auth.signUp('Leaver');
+    const cookie = sessionCookieFrom(await web.submit('/login', { email, password }));
+    const token = decodeURIComponent(cookie.split('=')[1]!);
+    const logout = await web.submit('/logout', {}, { cookie });
+    expect(logout.status).toBe(303);
+    expect(logout.headers.getSetCookie().join()).toMatch(/bookstore_session=;.*Max-Age=0/);
+    expect((await fetch(`${auth.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    // Replaying the old cookie shows a signed-out page.
+    await Bun.sleep(400);
+    const replay = await (await web.browse('/', { cookie })).text();
+    expect(replay).toContain('href="/login"');
+    expect(replay).not.toContain('Signed in as');
+  });
+
+  test('the admin user list: customers are told no, admins see users, htmx gets the table alone', async () => {
+    const customer = sessionCookieFrom(await (async () => {
+      const { email, password } = await auth.signUp('Nosy Customer');
+      return web.submit('/login', { email, password });
+    })());
+    const denied = await web.browse('/admin/users', { cookie: customer });
+    expect(denied.status).toBe(403);
+    expect(await denied.text()).toContain('Only administrators');
+
+    const { email, password } = await auth.signUp('Boss', 'admin');
+    const admin = sessionCookieFrom(await web.submit('/login', { email, password }));
+    const page = await web.browse('/admin/users', { cookie: admin });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<table');
+    expect(html).toContain(email);
+    const fragment = await (await web.browse('/admin/users?page=1', { cookie: admin, htmx: true })).text();
+    expect(fragment).toStartWith('<section id="user-list">');
+
+    expect((await web.browse('/admin/users')).headers.get('location')).toBe('/login?next=%2Fadmin%2Fusers');
+  });
+});
+
+describe('when auth is down', () => {
+  test('home still answers 200 and the account box says it is unavailable', async () => {
+    const orphan = startTestWeb({ auth: downUrl });
+    try {
+      const response = await orphan.browse('/');
+      expect(response.status).toBe(200);
+      const page = await response.text();
+      expect(page).toContain('Your account is unavailable right now');
+      expect(page).toContain('Books from readers');
+    } finally {
+      orphan.close();
+    }
+  });
+
+  test('login says to try again shortly, quickly, instead of hanging', async () => {
+    const orphan = startTestWeb({ auth: downUrl });
+    try {
+      const started = Date.now();
+      const page = await orphan.browse('/login');
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Please try again shortly');
+      const post = await orphan.submit('/login', { email: 'a@example.test', password: 'whatever1' });
+      expect(post.status).toBe(503);
+      expect(await post.text()).toContain('try again shortly');
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      orphan.close();
+    }
+  });
+});
