@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { seedDemoBooks } from './seed-demo.ts';
 import { serviceNames, startStack, type ServiceName } from './stack.ts';
 
 const root = resolve(import.meta.dir, '..');
@@ -48,6 +49,12 @@ const stack = await startStack({
   console.error(`Could not start Bookstore: ${error.message}`);
   process.exit(1);
 });
+
+const seeded = await seedDemoBooks(stack.urls).catch((error: Error) => {
+  console.error(`Demo books could not be added: ${error.message}`);
+  return 0;
+});
+if (seeded) console.log(`${seeded} demo books added to the catalog.`);
 
 console.log(`
   Bookstore is running: http://localhost:${ports.web}

@@ -21,6 +21,7 @@ export type UserRole = (typeof userRoles)[number];
 export interface Principal {
   userId: number;
   role: UserRole;
+  name: string;
   sessionId: string;
   /** Seconds since epoch. */
   expiresAt: number;
@@ -33,6 +34,8 @@ export const tokenClaims = z.object({
   role: z.enum(userRoles),
   sid: z.string().min(1),
   exp: z.number(),
+  /** Display name, for services that show who did something (a book's seller). */
+  name: z.string().max(100).default(''),
 });
 
 export const revocationFeed = z.object({
@@ -115,7 +118,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const payload = await Jwt.verifyWithJwks(token, { keys, allowedAlgorithms: [signingAlgorithm] });
       const claims = tokenClaims.parse(payload);
       if (revoked.has(claims.sid)) return null;
-      return { userId: Number(claims.sub), role: claims.role, sessionId: claims.sid, expiresAt: claims.exp, token };
+      return { userId: Number(claims.sub), role: claims.role, name: claims.name, sessionId: claims.sid, expiresAt: claims.exp, token };
     } catch {
       return null;
     }

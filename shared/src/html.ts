@@ -42,6 +42,16 @@ export function field(options: FieldOptions): Html {
   </div>`;
 }
 
+/** A labelled multi-line text box with its error message beneath. */
+export function textArea(options: { label: string; name: string; value?: string; error?: string; maxlength?: number; rows?: number }): Html {
+  const id = `field-${options.name}`;
+  return html`<div class="field${options.error ? ' has-error' : ''}">
+    <label for="${id}">${options.label}</label>
+    <textarea id="${id}" name="${options.name}" rows="${options.rows ?? 6}"${options.maxlength ? html` maxlength="${options.maxlength}"` : ''}${options.error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>${options.value ?? ''}</textarea>
+    ${options.error ? html`<p class="field-error" id="${id}-error">${options.error}</p>` : ''}
+  </div>`;
+}
+
 /** A message above a form: what went wrong as a whole. */
 export function formAlert(message: string | undefined): Html | string {
   return message ? html`<p class="alert" role="alert">${message}</p>` : '';
@@ -62,5 +72,15 @@ export function pagination(options: { page: number; pageSize: number; total: num
 
 /** Money in cents, shown as dollars: 1999 → "$19.99". */
 export function formatPrice(cents: number): string {
-  return `$${(cents / 100).toFixed(2)}`;
+  return `$${(cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** A query string from the defined, non-empty values: `{ q: 'war', page: 2 }` → "?q=war&page=2". */
+export function queryString(values: Record<string, string | number | boolean | undefined | null>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined && value !== null && value !== '' && value !== false) params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
 }

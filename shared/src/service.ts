@@ -19,6 +19,8 @@ export interface ServiceAppOptions {
   readiness?: Record<string, ReadinessCheck>;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes?: number;
+  /** Routes that take larger bodies (uploads), with their own limit. */
+  uploads?: { path: RegExp; maxBytes: number };
   /** Path prefixes polled all the time (health, revocation feed): their successes are logged at debug. */
   quietPaths?: string[];
 }
@@ -59,12 +61,10 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
     });
   });
   app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], frameAncestors: ["'none'"] } }));
-  app.use(
-    bodyLimit({
-      maxSize: options.maxBodyBytes ?? 64 * 1024,
-      onError: () => problemResponse(413, 'The request body is too large'),
-    }),
-  );
+  const tooLarge = () => problemResponse(413, 'The request body is too large');
+  const defaultLimit = bodyLimit({ maxSize: options.maxBodyBytes ?? 64 * 1024, onError: tooLarge });
+  const uploadLimit = options.uploads && bodyLimit({ maxSize: options.uploads.maxBytes, onError: tooLarge });
+  app.use((c, next) => (uploadLimit && options.uploads!.path.test(c.req.path) ? uploadLimit(c, next) : defaultLimit(c, next)));
   app.use('/api/*', async (c, next) => {
     // A body in anything but JSON would reach the validators as an empty object; say what is wrong instead.
     const type = c.req.header('content-type') ?? '';

@@ -6,6 +6,11 @@
  *   GET  /register            registration page          POST /register   create the account, log in
  *   POST /logout              end the session everywhere
  *   GET  /admin/users         user list (admins)
+ *   GET  /catalog             search, filters, sort, pages (htmx: the results alone)
+ *   GET  /books/:id           a book
+ *   GET  /covers/:file        a cover image (from catalog)
+ *   GET  /sell, /sell/new, /sell/:id/edit          the seller's books and forms
+ *   POST /sell/new, /sell/:id/edit, /sell/:id/delete, /sell/:id/cover
  *   GET  /static/*, /favicon.ico   files from STATIC_DIR
  *   GET  /assets/htmx-2.0.11.min.js   htmx, from node_modules
  */
@@ -19,7 +24,9 @@ import { createServiceApp } from '@bookstore/shared/service';
 import type { WebConfig } from './config.ts';
 import { htmxPath } from './layout.ts';
 import { accountPages } from './pages/account.ts';
+import { catalogPages } from './pages/catalog.ts';
 import { homePage } from './pages/home.ts';
+import { sellPages } from './pages/sell.ts';
 import { endSession, readSessionToken } from './session.ts';
 
 export interface WebDeps {
@@ -64,5 +71,7 @@ export function createApp(deps: WebDeps) {
 
   app.get('/', homePage);
   app.route('/', accountPages);
+  app.route('/', catalogPages);
+  app.route('/', sellPages);
   return app;
 }

@@ -35,7 +35,7 @@ export function page(parts: PageParts): Html {
 </head>
 <body>
   <header class="site-header">
-    <a class="brand" href="/">${raw('&#128218;')} Bookstore</a>
+    <a class="brand" href="/">Bookstore</a>
     <nav class="site-nav" aria-label="Main">
       <a href="/catalog">Catalog</a>
       <a href="/sell">Sell</a>

@@ -63,6 +63,7 @@ export async function logIn(em: EntityManager, input: LoginInput, context: Login
     {
       sub: String(user.id),
       role: user.role,
+      name: user.name,
       sid: session.id,
       iat: Math.floor(now.getTime() / 1000),
       exp: Math.floor(session.expiresAt.getTime() / 1000),
@@ -83,7 +84,7 @@ export async function verifyOwnToken(em: EntityManager, key: SigningKey, token: 
     const session = await em.findOne(Session, { id: claims.sid }, { populate: ['user'], connectionType: 'write' });
     if (!session || session.revokedAt || session.expiresAt <= new Date()) return null;
     const user = session.user;
-    return { userId: user.id, role: user.role, sessionId: session.id, expiresAt: claims.exp, token, user };
+    return { userId: user.id, role: user.role, name: user.name, sessionId: session.id, expiresAt: claims.exp, token, user };
   } catch {
     return null;
   }

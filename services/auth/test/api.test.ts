@@ -78,7 +78,7 @@ describe.each(['mariadb', 'sqlite'] as const)('auth API on %s', (kind) => {
     const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString());
     const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
     expect(header.alg).toBe('EdDSA');
-    expect(Object.keys(claims).sort()).toEqual(['exp', 'iat', 'role', 'sid', 'sub']);
+    expect(Object.keys(claims).sort()).toEqual(['exp', 'iat', 'name', 'role', 'sid', 'sub']);
     const jwks = (await (await auth.app.request('/.well-known/jwks.json')).json()) as { keys: { kid: string; d?: string }[] };
     expect(jwks.keys.map((key) => key.kid)).toContain(header.kid);
     expect(jwks.keys.every((key) => key.d === undefined)).toBe(true);

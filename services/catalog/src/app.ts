@@ -1,14 +1,40 @@
 /**
  * The catalog service: books, stock, reservations, seller inventory, covers.
  *
- *   GET /api/principal   who the service sees in the Bearer token (401 if none or revoked)
+ *   GET    /api/books                           search, filter, sort, page      → {items, page, pageSize, total}
+ *   GET    /api/books/:id                       one book                        → book | 404
+ *   POST   /api/books                           add a book, sold by the caller  → 201 book | 400 | 401
+ *   PATCH  /api/books/:id                       change (seller or admin)        → book | 403 | 404
+ *   DELETE /api/books/:id                       remove (seller or admin)        → 204 | 403 | 404
+ *   PUT    /api/books/:id/cover                 upload a cover (multipart "cover") → book | 413 | 415
+ *   GET    /api/sellers/me/books                the caller's books (primary)    → {items, page, pageSize, total}
+ *   POST   /api/reservations                    reserve all or nothing (service) → 201 {orderId, items} | 409
+ *   POST   /api/reservations/:orderId/commit    mark sold (service)             → 200 | 404 | 409
+ *   DELETE /api/reservations/:orderId           give back to stock (service)    → 204 | 409
+ *   GET    /covers/:file                        a cover image, cached for a year
+ *   GET    /api/principal                       who the service sees in the token
+ *
+ * Fragments for the web front (paths after /fragments mirror the web's own):
+ *   GET /fragments/catalog, /fragments/book-results, /fragments/new-books, /fragments/books/:id
+ *   GET /fragments/sell, GET|POST /fragments/sell/new, GET|POST /fragments/sell/:id/edit,
+ *   POST /fragments/sell/:id/delete, POST /fragments/sell/:id/cover
  */
+import { zValidator } from '@hono/zod-validator';
+import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
-import { authenticate, requirePrincipal, tokenCheckReadiness, type AuthVariables, type TokenVerifier } from '@bookstore/shared/auth';
-import { pingPrimary, type Orm } from '@bookstore/shared/db';
+import { authenticate, requirePrincipal, requireServiceToken, tokenCheckReadiness, type AuthVariables, type TokenVerifier } from '@bookstore/shared/auth';
+import { pingPrimary, type EntityManager, type Orm } from '@bookstore/shared/db';
+import { ProblemError, validationHook } from '@bookstore/shared/errors';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
+import { bookToChange, createBook, findBook, removeBook, searchBooks, sellerBooks, toBookJson, updateBook } from './books.ts';
 import type { CatalogConfig } from './config.ts';
+import { coverFileName, coverMimeTypes, storeCover } from './covers.ts';
+import { Book } from './entities.ts';
+import { bookDetail, bookForm, bookGrid, bookResults, catalogSection, notice, sellerList } from './fragments.ts';
+import { html } from '@bookstore/shared/html';
+import { commitReservation, releaseReservation, reserveStock } from './reservations.ts';
+import { bookFormFields, bookPatch, bookInput, bookQuery, catalogPageQuery, idParam, orderIdParam, parseBookForm, reservationInput, sellerQuery } from './schemas.ts';
 
 export interface CatalogDeps {
   orm: Orm;
@@ -17,26 +43,246 @@ export interface CatalogDeps {
   config: Pick<CatalogConfig, 'SERVICE_TOKEN' | 'UPLOADS_DIR' | 'MAX_COVER_BYTES'>;
 }
 
-type Env = { Variables: AuthVariables & { deps: CatalogDeps; requestId: string } };
+type Env = { Variables: AuthVariables & { deps: CatalogDeps; em: EntityManager; requestId: string } };
 const factory = createFactory<Env>();
+const json = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidator('json', schema, validationHook);
+const query = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidator('query', schema, validationHook);
+const params = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidator('param', schema, validationHook);
 
 export function createApp(deps: CatalogDeps) {
   const app = createServiceApp<Env>({
     service: 'catalog',
     log: deps.log,
     readiness: { database: () => pingPrimary(deps.orm), 'auth-token-check': tokenCheckReadiness(deps.verifier) },
+    uploads: { path: /\/cover$/, maxBytes: deps.config.MAX_COVER_BYTES + 64 * 1024 },
   });
   app.use(async (c, next) => {
     c.set('deps', deps);
+    c.set('em', deps.orm.em.fork());
     await next();
   });
   app.use('/api/*', authenticate(deps.verifier));
+  app.use('/fragments/*', authenticate(deps.verifier));
+  const serviceOnly = requireServiceToken(deps.config.SERVICE_TOKEN);
 
-  return app.get('/api/principal', ...principal);
+  return app
+    .get('/api/books', ...listBooks)
+    .get('/api/books/:id', ...getBook)
+    .post('/api/books', ...addBook)
+    .patch('/api/books/:id', ...changeBook)
+    .delete('/api/books/:id', ...deleteBook)
+    .put('/api/books/:id/cover', ...uploadCover)
+    .get('/api/sellers/me/books', ...myBooks)
+    .post('/api/reservations', serviceOnly, ...reserve)
+    .post('/api/reservations/:orderId/commit', serviceOnly, ...commit)
+    .delete('/api/reservations/:orderId', serviceOnly, ...release)
+    .get('/covers/:file', ...serveCover)
+    .get('/api/principal', ...principal)
+    .get('/fragments/catalog', ...catalogFragment)
+    .get('/fragments/book-results', ...resultsFragment)
+    .get('/fragments/new-books', ...newBooksFragment)
+    .get('/fragments/books/:id', ...bookFragment)
+    .get('/fragments/sell', ...sellFragment)
+    .get('/fragments/sell/new', ...newBookForm)
+    .post('/fragments/sell/new', ...submitNewBook)
+    .get('/fragments/sell/:id/edit', ...editBookForm)
+    .post('/fragments/sell/:id/edit', ...submitBookEdit)
+    .post('/fragments/sell/:id/delete', ...submitDelete)
+    .post('/fragments/sell/:id/cover', ...submitCover);
 }
 export type CatalogApp = ReturnType<typeof createApp>;
+
+// --- API --------------------------------------------------------------------------------------
+
+const listBooks = factory.createHandlers(query(bookQuery), async (c) => {
+  return c.json(await searchBooks(c.var.deps.orm, c.req.valid('query'), c.var.deps.log));
+});
+
+const getBook = factory.createHandlers(params(idParam), async (c) => {
+  return c.json(toBookJson(await findBook(c.var.deps.orm, c.req.valid('param').id, c.var.principal, c.var.deps.log)));
+});
+
+const addBook = factory.createHandlers(json(bookInput), async (c) => {
+  const book = await createBook(c.var.em, requirePrincipal(c.var.principal), c.req.valid('json'));
+  c.header('location', `/api/books/${book.id}`);
+  return c.json(toBookJson(book), 201);
+});
+
+const changeBook = factory.createHandlers(params(idParam), json(bookPatch), async (c) => {
+  const book = await updateBook(c.var.em, c.req.valid('param').id, requirePrincipal(c.var.principal), c.req.valid('json'));
+  return c.json(toBookJson(book));
+});
+
+const deleteBook = factory.createHandlers(params(idParam), async (c) => {
+  await removeBook(c.var.em, c.req.valid('param').id, requirePrincipal(c.var.principal));
+  return c.body(null, 204);
+});
+
+const uploadCover = factory.createHandlers(params(idParam), async (c) => {
+  const book = await saveCover(c, c.req.valid('param').id);
+  return c.json(toBookJson(book));
+});
+
+const myBooks = factory.createHandlers(query(sellerQuery), async (c) => {
+  const { page, pageSize } = c.req.valid('query');
+  return c.json(await sellerBooks(c.var.em, requirePrincipal(c.var.principal).userId, page, pageSize));
+});
+
+const reserve = factory.createHandlers(json(reservationInput), async (c) => {
+  const input = c.req.valid('json');
+  return c.json({ orderId: input.orderId, items: await reserveStock(c.var.em, input) }, 201);
+});
+
+const commit = factory.createHandlers(params(orderIdParam), async (c) => {
+  const { orderId } = c.req.valid('param');
+  return c.json({ orderId, items: await commitReservation(c.var.em, orderId) });
+});
+
+const release = factory.createHandlers(params(orderIdParam), async (c) => {
+  await releaseReservation(c.var.em, c.req.valid('param').orderId);
+  return c.body(null, 204);
+});
+
+const serveCover = factory.createHandlers(async (c) => {
+  const name = c.req.param('file') ?? '';
+  const file = coverFileName.test(name) ? Bun.file(`${c.var.deps.config.UPLOADS_DIR}/${name}`) : null;
+  if (!file || !(await file.exists())) throw new ProblemError(404, 'No such cover');
+  return new Response(file, {
+    headers: { 'content-type': coverMimeTypes[name.split('.').pop()!]!, 'cache-control': 'public, max-age=31536000, immutable' },
+  });
+});
 
 const principal = factory.createHandlers((c) => {
   const { userId, role } = requirePrincipal(c.var.principal);
   return c.json({ userId, role });
 });
+
+// --- fragments ----------------------------------------------------------------------------------
+
+const catalogFragment = factory.createHandlers(async (c) => {
+  const parsed = catalogPageQuery.safeParse(c.req.query());
+  if (!parsed.success) return c.html(notice(invalidSearch(parsed.error)), 400);
+  return c.html(catalogSection(parsed.data, await searchBooks(c.var.deps.orm, parsed.data, c.var.deps.log)));
+});
+
+const resultsFragment = factory.createHandlers(async (c) => {
+  const parsed = catalogPageQuery.safeParse(c.req.query());
+  if (!parsed.success) return c.html(notice(invalidSearch(parsed.error)), 400);
+  return c.html(bookResults(parsed.data, await searchBooks(c.var.deps.orm, parsed.data, c.var.deps.log)));
+});
+
+const newBooksFragment = factory.createHandlers(async (c) => {
+  const listing = await searchBooks(c.var.deps.orm, { sort: 'newest', page: 1, pageSize: 8, inStock: true, minPrice: undefined, maxPrice: undefined }, c.var.deps.log);
+  return c.html(html`<section class="new-books"><h2>New in the catalog</h2>${bookGrid(listing.items)}<p><a href="/catalog">See all books →</a></p></section>`);
+});
+
+const bookFragment = factory.createHandlers(async (c) => {
+  const id = idParam.safeParse(c.req.param());
+  if (!id.success) return c.html(notice('There is no such book.'), 404);
+  const book = await findBook(c.var.deps.orm, id.data.id, c.var.principal, c.var.deps.log).catch(notFoundAsNull);
+  if (!book) return c.html(notice('This book is not in the catalog (any more).'), 404);
+  return c.html(bookDetail(toBookJson(book), c.var.principal));
+});
+
+const sellFragment = factory.createHandlers(async (c) => {
+  const seller = c.var.principal;
+  if (!seller) return c.html(notice('Log in to sell books.'), 401);
+  const page = sellerQuery.catch({ page: 1, pageSize: 60 }).parse(c.req.query());
+  const done = { created: 'Your book is in the catalog.', saved: 'Changes saved.', deleted: 'The book was removed from the catalog.' } as Record<string, string>;
+  return c.html(sellerList(await sellerBooks(c.var.em, seller.userId, page.page, page.pageSize), done[c.req.query('done') ?? '']));
+});
+
+const newBookForm = factory.createHandlers((c) => {
+  if (!c.var.principal) return c.html(notice('Log in to sell books.'), 401);
+  return c.html(bookForm({}));
+});
+
+const submitNewBook = factory.createHandlers(async (c) => {
+  const seller = c.var.principal;
+  if (!seller) return c.html(notice('Log in to sell books.'), 401);
+  const fields = bookFormFields.parse(await c.req.parseBody());
+  const parsed = parseBookForm(fields);
+  if (!parsed.ok) return c.html(bookForm({ values: fields, errors: parsed.errors }), 400);
+  await createBook(c.var.em, seller, parsed.input);
+  return c.redirect('/sell?done=created', 303);
+});
+
+const editBookForm = factory.createHandlers(async (c) => {
+  const found = await bookForChange(c);
+  if (found instanceof Response) return found;
+  return c.html(bookForm({ book: toBookJson(found) }));
+});
+
+const submitBookEdit = factory.createHandlers(async (c) => {
+  const found = await bookForChange(c);
+  if (found instanceof Response) return found;
+  const fields = bookFormFields.parse(await c.req.parseBody());
+  const parsed = parseBookForm(fields);
+  if (!parsed.ok) return c.html(bookForm({ book: toBookJson(found), values: fields, errors: parsed.errors }), 400);
+  await updateBook(c.var.em, found.id, c.var.principal!, parsed.input);
+  return c.redirect('/sell?done=saved', 303);
+});
+
+const submitDelete = factory.createHandlers(async (c) => {
+  const found = await bookForChange(c);
+  if (found instanceof Response) return found;
+  await removeBook(c.var.em, found.id, c.var.principal!);
+  return c.redirect('/sell?done=deleted', 303);
+});
+
+const submitCover = factory.createHandlers(async (c) => {
+  const found = await bookForChange(c);
+  if (found instanceof Response) return found;
+  try {
+    await saveCover(c, found.id);
+  } catch (error) {
+    if (!(error instanceof ProblemError)) throw error;
+    return c.html(bookForm({ book: toBookJson(found), errors: { cover: error.extra.errors?.cover ?? error.detail } }), error.status);
+  }
+  return c.redirect(`/sell/${found.id}/edit`, 303);
+});
+
+// --- helpers of this file -------------------------------------------------------------------
+
+/** For fragments: the book the caller may change, or the HTML answer saying why not. */
+async function bookForChange(c: Context<Env>): Promise<Book | Response> {
+  const caller = c.var.principal;
+  if (!caller) return c.html(notice('Log in to sell books.'), 401);
+  const id = idParam.safeParse(c.req.param());
+  if (!id.success) return c.html(notice('There is no such book.'), 404);
+  try {
+    return await bookToChange(c.var.em, id.data.id, caller);
+  } catch (error) {
+    if (!(error instanceof ProblemError)) throw error;
+    const message = error.status === 403 ? 'You can only change books you sell.' : 'This book is not in the catalog (any more).';
+    return c.html(notice(message), error.status);
+  }
+}
+
+/** Stores the uploaded "cover" file for a book the caller may change, and points the book at it. */
+async function saveCover(c: Context<Env>, bookId: number): Promise<Book> {
+  const book = await bookToChange(c.var.em, bookId, requirePrincipal(c.var.principal));
+  const type = c.req.header('content-type') ?? '';
+  if (!type.startsWith('multipart/form-data')) {
+    throw new ProblemError(415, 'Upload the cover as multipart/form-data with a "cover" file field', { errors: { cover: 'is missing' } });
+  }
+  const upload = (await c.req.parseBody())['cover'];
+  if (!(upload instanceof File)) throw new ProblemError(400, 'Choose an image file to upload', { errors: { cover: 'is missing' } });
+  const { UPLOADS_DIR, MAX_COVER_BYTES } = c.var.deps.config;
+  if (upload.size > MAX_COVER_BYTES) {
+    throw new ProblemError(413, `The cover is too large: at most ${Math.floor(MAX_COVER_BYTES / 1024)} KiB`, { errors: { cover: 'is too large' } });
+  }
+  book.coverFile = await storeCover(UPLOADS_DIR, new Uint8Array(await upload.arrayBuffer()), MAX_COVER_BYTES);
+  book.updatedAt = new Date();
+  await c.var.em.flush();
+  return book;
+}
+
+function invalidSearch(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
+  return `That search is not valid: ${error.issues.map((issue) => `${issue.path.map(String).join('.')} ${issue.message}`).join('; ')}.`;
+}
+
+function notFoundAsNull(error: unknown): null {
+  if (error instanceof ProblemError && error.status === 404) return null;
+  throw error;
+}

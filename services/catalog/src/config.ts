@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { tokenCheckConfig } from '@bookstore/shared/auth';
-import { booleanFlag, databaseUrl, logLevel, port, urlList } from '@bookstore/shared/config';
+import { databaseUrl, logLevel, port, urlList } from '@bookstore/shared/config';
 
 export const catalogConfigSchema = tokenCheckConfig.extend({
   PORT: port(3002),
@@ -11,7 +11,6 @@ export const catalogConfigSchema = tokenCheckConfig.extend({
   /** Where covers are stored: the NFS volume in Swarm, shared by every catalog replica. */
   UPLOADS_DIR: z.string().default('./data/uploads').transform((dir) => resolve(dir)),
   MAX_COVER_BYTES: z.coerce.number().int().min(1024).max(20 * 1024 * 1024).default(2 * 1024 * 1024),
-  SEED_DEMO_DATA: booleanFlag,
   LOG_LEVEL: logLevel,
 });
 export type CatalogConfig = z.infer<typeof catalogConfigSchema>;

@@ -1,0 +1,158 @@
+/** Books: search the catalog, read one, and let a seller (or an admin) add, change and remove theirs. */
+import type { Principal } from '@bookstore/shared/auth';
+import { readWithFallback, type EntityManager, type Orm } from '@bookstore/shared/db';
+import { ProblemError } from '@bookstore/shared/errors';
+import type { Logger } from '@bookstore/shared/log';
+import { Book, Reservation } from './entities.ts';
+import type { BookInput, BookJson, BookPage, BookPatch, BookQuery } from './schemas.ts';
+
+export const coverPath = '/covers/';
+
+export function toBookJson(book: Book): BookJson {
+  return {
+    id: book.id,
+    title: book.title,
+    author: book.author,
+    description: book.description,
+    priceCents: book.priceCents,
+    stock: book.stock,
+    sellerId: book.sellerId,
+    sellerName: book.sellerName,
+    coverUrl: book.coverFile ? `${coverPath}${book.coverFile}` : null,
+    createdAt: book.createdAt.toISOString(),
+    updatedAt: book.updatedAt.toISOString(),
+  };
+}
+
+const orderings: Record<BookQuery['sort'], Record<string, 'asc' | 'desc'>> = {
+  newest: { createdAt: 'desc', id: 'desc' },
+  price_asc: { priceCents: 'asc', id: 'asc' },
+  price_desc: { priceCents: 'desc', id: 'desc' },
+  title: { title: 'asc', id: 'asc' },
+};
+
+/**
+ * A LIKE pattern matching `text` anywhere, with `%` and `_` matching themselves: the search is for
+ * the text typed, not a pattern. `!` is the escape character (`escape '!'`): unlike the backslash,
+ * it reads the same in MySQL and SQLite string literals.
+ */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[!%_]/g, (char) => `!${char}`)}%`;
+}
+
+// InnoDB's default fulltext stopwords: a required (+) stopword would match nothing.
+const stopwords = new Set('a about an are as at be by com de en for from how i in is it la of on or that the this to was what when where who will with und www'.split(' '));
+
+/**
+ * Words the fulltext index can use to narrow the rows, as a boolean-mode query of prefixes:
+ * "war and pe" → "+war*". Only plain words (letters and digits, 3 to 84 of them, not a stopword)
+ * qualify: the index splits "snake_case", "O'Connor" or "100%" its own way, and a word it splits
+ * differently would hide a match. The LIKE beside it keeps the match exact.
+ */
+export function fulltextTerms(text: string): string | null {
+  const words = text
+    .split(/\s+/)
+    .filter((word) => /^[\p{L}\p{N}]{3,84}$/u.test(word) && !stopwords.has(word.toLowerCase()));
+  return words.length ? words.map((word) => `+${word}*`).join(' ') : null;
+}
+
+/** One page of the catalog for a query, from a read replica when there is one. */
+export function searchBooks(orm: Orm, query: BookQuery, log?: Logger): Promise<BookPage> {
+  return readWithFallback(
+    orm,
+    async (em) => {
+      const qb = em.createQueryBuilder(Book, 'b').where({ deletedAt: null });
+      if (query.q) {
+        const pattern = likePattern(query.q);
+        qb.andWhere("(b.title like ? escape '!' or b.author like ? escape '!')", [pattern, pattern]);
+        const terms = isMysql(em) ? fulltextTerms(query.q) : null;
+        if (terms) qb.andWhere('match(b.title, b.author) against (? in boolean mode)', [terms]);
+      }
+      if (query.author) qb.andWhere("b.author like ? escape '!'", [likePattern(query.author)]);
+      if (query.minPrice !== undefined) qb.andWhere({ priceCents: { $gte: query.minPrice } });
+      if (query.maxPrice !== undefined) qb.andWhere({ priceCents: { $lte: query.maxPrice } });
+      if (query.inStock) qb.andWhere({ stock: { $gt: 0 } });
+      qb.orderBy(orderings[query.sort]).limit(query.pageSize, (query.page - 1) * query.pageSize);
+      const [items, total] = await qb.getResultAndCount();
+      return { items: items.map(toBookJson), page: query.page, pageSize: query.pageSize, total };
+    },
+    log,
+  );
+}
+
+function isMysql(em: EntityManager): boolean {
+  return !em.getPlatform().constructor.name.toLowerCase().includes('sqlite');
+}
+
+/**
+ * A book in the catalog, or 404. Read from a replica; but when the caller is its seller it is read
+ * again from the primary, so a seller never sees their own edit "lost" to replica lag.
+ */
+export async function findBook(orm: Orm, id: number, caller: Principal | null, log?: Logger): Promise<Book> {
+  let book = await readWithFallback(orm, (em) => em.findOne(Book, { id, deletedAt: null }), log);
+  if (caller && (book === null || book.sellerId === caller.userId)) {
+    book = await orm.em.fork().findOne(Book, { id, deletedAt: null }, { connectionType: 'write' });
+  }
+  if (!book) throw new ProblemError(404, `There is no book ${id} in the catalog`);
+  return book;
+}
+
+/** The seller's own books, newest first, always from the primary. */
+export async function sellerBooks(em: EntityManager, sellerId: number, page: number, pageSize: number): Promise<BookPage> {
+  const [items, total] = await em.findAndCount(
+    Book,
+    { sellerId, deletedAt: null },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize, connectionType: 'write' },
+  );
+  return { items: items.map(toBookJson), page, pageSize, total };
+}
+
+/** Adds a book sold by the caller: the seller is whoever the token says, never a field of the body. */
+export async function createBook(em: EntityManager, seller: Principal, input: BookInput): Promise<Book> {
+  const now = new Date();
+  const book = em.create(Book, {
+    ...input,
+    sellerId: seller.userId,
+    sellerName: seller.name || `Seller ${seller.userId}`,
+    coverFile: null,
+    createdAt: now,
+    updatedAt: now,
+    deletedAt: null,
+  });
+  await em.flush();
+  return book;
+}
+
+/** The book, if the caller may change it: its seller or an admin. 404 if gone, 403 if not theirs. */
+export async function bookToChange(em: EntityManager, id: number, caller: Principal): Promise<Book> {
+  const book = await em.findOne(Book, { id, deletedAt: null }, { connectionType: 'write' });
+  if (!book) throw new ProblemError(404, `There is no book ${id} in the catalog`);
+  if (book.sellerId !== caller.userId && caller.role !== 'admin') {
+    throw new ProblemError(403, 'Only the seller of this book or an administrator can change it');
+  }
+  return book;
+}
+
+export async function updateBook(em: EntityManager, id: number, caller: Principal, patch: BookPatch): Promise<Book> {
+  const book = await bookToChange(em, id, caller);
+  em.assign(book, { ...patch, updatedAt: new Date() });
+  await em.flush();
+  return book;
+}
+
+/**
+ * Removes a book. One that was ever reserved keeps its row (marked deleted) so orders can still be
+ * committed, released and shown; a book nobody ordered is deleted outright.
+ */
+export async function removeBook(em: EntityManager, id: number, caller: Principal): Promise<'deleted' | 'retired'> {
+  const book = await bookToChange(em, id, caller);
+  const ordered = await em.count(Reservation, { bookId: id }, { connectionType: 'write' });
+  if (ordered > 0) {
+    book.deletedAt = new Date();
+    await em.flush();
+    return 'retired';
+  }
+  em.remove(book);
+  await em.flush();
+  return 'deleted';
+}

@@ -1,0 +1,70 @@
+/**
+ * Operator commands for catalog, against DATABASE_URL:
+ *
+ *   bun services/catalog/src/cli.ts migrate
+ *   bun services/catalog/src/cli.ts generate-books --count 100000 [--seller-id 2]
+ *
+ * generate-books adds N made-up books in batches of 1000, for benchmarks.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@bookstore/shared/config';
+import { openDatabase } from '@bookstore/shared/db';
+import { createLogger } from '@bookstore/shared/log';
+import { catalogConfigSchema } from './config.ts';
+import { entities } from './entities.ts';
+import { migrations } from './migrations/index.ts';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { count: { type: 'string', default: '100000' }, 'seller-id': { type: 'string', default: '1' } },
+});
+const command = positionals[0];
+if (command !== 'migrate' && command !== 'generate-books') {
+  console.error('usage: cli.ts migrate | generate-books --count N [--seller-id ID]');
+  process.exit(64);
+}
+const config = loadConfig(catalogConfigSchema.pick({ DATABASE_URL: true, LOG_LEVEL: true }));
+const log = createLogger({ service: 'catalog-cli', level: config.LOG_LEVEL });
+const orm = await openDatabase({ url: config.DATABASE_URL, entities, migrations, log });
+try {
+  if (command === 'generate-books') await generateBooks(Number(values.count), Number(values['seller-id']));
+} finally {
+  await orm.close();
+}
+
+const adjectives = ['Silent', 'Crimson', 'Hidden', 'Last', 'Golden', 'Broken', 'Distant', 'Winter', 'Secret', 'Burning', 'Lost', 'Quiet', 'Wild', 'Northern', 'Forgotten', 'Glass', 'Iron', 'Paper', 'Salt', 'Velvet'];
+const nouns = ['River', 'Garden', 'Empire', 'Letter', 'Harbor', 'Orchard', 'Lantern', 'Mountain', 'Kingdom', 'Voyage', 'Island', 'Clock', 'Mirror', 'Forest', 'Bridge', 'Station', 'Tide', 'Comet', 'Library', 'Window'];
+const firstNames = ['Ada', 'Miguel', 'Chen', 'Amara', 'Olga', 'Rahul', 'Sofia', 'Kwame', 'Ingrid', 'Yuki', 'Lucía', 'Tomás', 'Noor', 'Elena', 'Pierre'];
+const lastNames = ['Moreau', 'Okafor', 'Lindqvist', 'Tanaka', 'García', 'Novak', 'Haddad', 'Kowalski', 'Silva', 'Ivanova', 'Brennan', 'Mensah', 'Rossi', 'Nakamura', 'Schmidt'];
+
+async function generateBooks(count: number, sellerId: number) {
+  if (!Number.isInteger(count) || count < 1 || count > 10_000_000) throw new Error('--count must be 1..10000000');
+  const connection = orm.em.getConnection('write');
+  const started = Date.now();
+  const pick = <T>(list: T[], n: number) => list[n % list.length]!;
+  for (let offset = 0; offset < count; offset += 1000) {
+    const rows: unknown[] = [];
+    const size = Math.min(1000, count - offset);
+    for (let i = 0; i < size; i++) {
+      const n = offset + i;
+      const now = new Date(Date.now() - n * 1000);
+      rows.push(
+        `${pick(adjectives, n)} ${pick(nouns, Math.floor(n / 20))} ${Math.floor(n / 400) + 1}`,
+        `${pick(firstNames, Math.floor(n / 7))} ${pick(lastNames, Math.floor(n / 3))}`,
+        'A generated book for benchmarks.',
+        299 + ((n * 7919) % 4700),
+        (n * 31) % 41,
+        sellerId,
+        `Seller ${sellerId}`,
+        now,
+        now,
+      );
+    }
+    const placeholders = Array.from({ length: size }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    await connection.execute(
+      `insert into books (title, author, description, price_cents, stock, seller_id, seller_name, created_at, updated_at) values ${placeholders}`,
+      rows,
+    );
+  }
+  console.log(`${count} books added in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}

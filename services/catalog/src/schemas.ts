@@ -1,0 +1,139 @@
+/** Request and response shapes of the catalog API: the one source of these types, for callers too. */
+import { z } from 'zod';
+
+const text = (max: number) => z.string().trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
+
+export const maxPriceCents = 1_000_000_00; // $1,000,000.00
+export const maxStock = 100_000;
+export const maxPageSize = 60;
+
+export const bookInput = z.object({
+  title: text(300),
+  author: text(200),
+  description: z.string().trim().max(5000, 'must be at most 5000 characters').default(''),
+  priceCents: z.number('must be a number').int('must be whole cents').min(1, 'must be at least 1 cent').max(maxPriceCents, 'is too high'),
+  stock: z.number('must be a number').int('must be a whole number').min(0, 'cannot be negative').max(maxStock, `must be at most ${maxStock}`),
+});
+export type BookInput = z.infer<typeof bookInput>;
+
+export const bookPatch = bookInput.partial().refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change');
+export type BookPatch = z.infer<typeof bookPatch>;
+
+export const bookSorts = ['newest', 'price_asc', 'price_desc', 'title'] as const;
+export type BookSort = (typeof bookSorts)[number];
+
+const optionalCents = z
+  .union([z.literal(''), z.coerce.number('must be a number').int('must be whole cents').min(0, 'cannot be negative').max(maxPriceCents, 'is too high')])
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+/** Prices typed by a person, in dollars ("12.5"), as cents. */
+const optionalDollars = z
+  .union([z.literal(''), z.coerce.number('must be a number').min(0, 'cannot be negative').max(maxPriceCents / 100, 'is too high')])
+  .optional()
+  .transform((value) => (value === '' || value === undefined ? undefined : Math.round(value * 100)));
+
+function listingQuery(price: typeof optionalCents | typeof optionalDollars) {
+  return z
+    .object({
+      q: z.string().trim().max(200, 'must be at most 200 characters').optional(),
+      author: z.string().trim().max(200, 'must be at most 200 characters').optional(),
+      minPrice: price,
+      maxPrice: price,
+      inStock: z
+        .enum(['true', 'false', '1', '0', 'on', ''], 'must be true or false')
+        .optional()
+        .transform((value) => value === 'true' || value === '1' || value === 'on'),
+      sort: z.enum(bookSorts, `must be one of ${bookSorts.join(', ')}`).default('newest'),
+      page: z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(1),
+      pageSize: z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(maxPageSize, `must be at most ${maxPageSize}`).default(24),
+    })
+    .refine((query) => query.minPrice === undefined || query.maxPrice === undefined || query.minPrice <= query.maxPrice, {
+      message: 'must not be above maxPrice',
+      path: ['minPrice'],
+    });
+}
+
+/** The API listing's query string: search, filters (prices in cents), sort and page. */
+export const bookQuery = listingQuery(optionalCents);
+/** The catalog page's query string: the same, with prices in dollars as a shopper types them. */
+export const catalogPageQuery = listingQuery(optionalDollars);
+export type BookQuery = z.infer<typeof bookQuery>;
+
+export const idParam = z.object({ id: z.coerce.number('must be a number').int('must be a whole number').min(1).max(2_147_483_647) });
+
+export const sellerQuery = z.object({
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(maxPageSize).default(maxPageSize),
+});
+
+export const orderIdParam = z.object({ orderId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _') });
+
+export const reservationInput = z.object({
+  orderId: orderIdParam.shape.orderId,
+  items: z
+    .array(z.object({ bookId: idParam.shape.id.pipe(z.number()), quantity: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000') }))
+    .min(1, 'must hold at least one book')
+    .max(100, 'must hold at most 100 books'),
+});
+export type ReservationInput = z.infer<typeof reservationInput>;
+
+export interface BookJson {
+  id: number;
+  title: string;
+  author: string;
+  description: string;
+  priceCents: number;
+  stock: number;
+  sellerId: number;
+  sellerName: string;
+  coverUrl: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface BookPage {
+  items: BookJson[];
+  page: number;
+  pageSize: number;
+  total: number;
+}
+
+export interface ReservedItem {
+  bookId: number;
+  quantity: number;
+  unitPriceCents: number;
+  title: string;
+}
+
+/** The add/edit form as a browser posts it: every field a string, the price in dollars. */
+export const bookFormFields = z.object({
+  title: z.string().max(10_000).catch(''),
+  author: z.string().max(10_000).catch(''),
+  description: z.string().max(20_000).catch(''),
+  price: z.string().max(100).catch(''),
+  stock: z.string().max(100).catch(''),
+});
+export type BookFormFields = z.infer<typeof bookFormFields>;
+
+/** What the form's fields mean as a book, or what is wrong with each. */
+export function parseBookForm(fields: BookFormFields, partial = false) {
+  const price = fields.price.trim().replace(/^\$/, '');
+  const candidate = {
+    title: fields.title,
+    author: fields.author,
+    description: fields.description,
+    priceCents: /^\d+(\.\d{1,2})?$/.test(price) ? Math.round(Number(price) * 100) : undefined,
+    stock: /^\d+$/.test(fields.stock.trim()) ? Number(fields.stock) : undefined,
+  };
+  const parsed = (partial ? bookInput.partial() : bookInput).safeParse(candidate);
+  if (parsed.success) return { ok: true as const, input: parsed.data as BookInput };
+  const errors: Record<string, string> = {};
+  for (const issue of parsed.error.issues) {
+    const field = issue.path[0] === 'priceCents' ? 'price' : String(issue.path[0] ?? 'form');
+    errors[field] ??= issue.message;
+  }
+  if (candidate.priceCents === undefined) errors.price = 'must be a price like 12.50';
+  if (candidate.stock === undefined) errors.stock = 'must be a whole number, 0 or more';
+  return { ok: false as const, errors };
+}

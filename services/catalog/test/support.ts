@@ -1,0 +1,66 @@
+/** A catalog app on a fresh test database, checking tokens against a served test auth. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '@bookstore/shared/db';
+import { createMemoryLogger } from '@bookstore/shared/log';
+import { createTestDatabase, type TestDatabaseKind } from '@bookstore/shared/testing/database';
+import { bearer, jsonInit, testServiceToken } from '@bookstore/shared/testing/http';
+import { testVerifier } from '@bookstore/shared/testing/token-check';
+import { createApp } from '../src/app.ts';
+import { entities } from '../src/entities.ts';
+import { migrations } from '../src/migrations/index.ts';
+import type { BookInput, BookJson } from '../src/schemas.ts';
+
+export interface TestCatalogOptions {
+  kind?: TestDatabaseKind;
+  readUrls?: string[];
+  uploadsDir?: string;
+  maxCoverBytes?: number;
+  /** Reuse this database instead of creating one (a second catalog process on the same data). */
+  databaseUrl?: string;
+}
+
+export async function startTestCatalog(authUrl: string, options: TestCatalogOptions = {}) {
+  const db = options.databaseUrl ? null : await createTestDatabase(options.kind ?? 'mariadb');
+  const url = options.databaseUrl ?? db!.url;
+  const log = createMemoryLogger('catalog');
+  const orm = await openDatabase({ url, readUrls: options.readUrls, entities, migrations, log });
+  const { verifier } = testVerifier(authUrl);
+  const uploadsDir = options.uploadsDir ?? mkdtempSync(join(tmpdir(), 'catalog-uploads-'));
+  const app = createApp({
+    orm,
+    verifier,
+    log,
+    config: { SERVICE_TOKEN: testServiceToken, UPLOADS_DIR: uploadsDir, MAX_COVER_BYTES: options.maxCoverBytes ?? 256 * 1024 },
+  });
+
+  /** Adds a book as the seller holding `token`, through the API; returns it. */
+  async function addBook(token: string, book: Partial<BookInput> = {}): Promise<BookJson> {
+    const body = { title: 'A Book', author: 'An Author', description: '', priceCents: 1000, stock: 5, ...book };
+    const response = await app.request('/api/books', jsonInit('POST', body, bearer(token)));
+    if (response.status !== 201) throw new Error(`addBook: ${response.status} ${await response.text()}`);
+    return (await response.json()) as BookJson;
+  }
+
+  /** Calls a reservation endpoint as the purchase service does. */
+  const asService = (path: string, method: string, body?: unknown) =>
+    app.request(path, jsonInit(method, body, { 'x-service-token': testServiceToken }));
+
+  return {
+    app,
+    orm,
+    db,
+    url,
+    log,
+    uploadsDir,
+    addBook,
+    asService,
+    async close() {
+      verifier.stop();
+      await orm.close();
+      await db?.drop();
+    },
+  };
+}
+export type TestCatalog = Awaited<ReturnType<typeof startTestCatalog>>;
