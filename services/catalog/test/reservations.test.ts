@@ -1,0 +1,121 @@
+/**
+ * Reservations: all or nothing, idempotent by order id, and never oversold however many buyers
+ * arrive at once. For every book, stock + reserved + sold stays what the seller put in.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { bearer, jsonInit } from '@bookstore/shared/testing/http';
+import { serveTestAuth, type ServedTestAuth } from '../../auth/test/support.ts';
+import type { BookJson, ReservedItem } from '../src/schemas.ts';
+import { startTestCatalog, type TestCatalog } from './support.ts';
+
+let auth: ServedTestAuth;
+let catalog: TestCatalog;
+let seller: string;
+
+beforeAll(async () => {
+  auth = await serveTestAuth();
+  catalog = await startTestCatalog(auth.url);
+  seller = (await auth.signUp('Stock Keeper')).token;
+});
+afterAll(async () => {
+  await catalog.close();
+  await auth.close();
+});
+
+const stockOf = async (id: number) => ((await (await catalog.app.request(`/api/books/${id}`)).json()) as BookJson).stock;
+const reserve = (orderId: string, items: { bookId: number; quantity: number }[]) => catalog.asService('/api/reservations', 'POST', { orderId, items });
+
+/** stock + reserved + sold for a book, read straight from the tables. */
+async function accounted(bookId: number): Promise<number> {
+  const rows = (await catalog.db!.query(
+    "select b.stock + coalesce(sum(case when r.state in ('reserved', 'committed') then r.quantity end), 0) as total from books b left join reservations r on r.book_id = b.id where b.id = ? group by b.id",
+    [bookId],
+  )) as { total: number | string }[];
+  return Number(rows[0]!.total);
+}
+
+test('100 concurrent buyers for the last 10 copies: exactly 10 succeed, stock ends at 0', async () => {
+  const book = await catalog.addBook(seller, { title: 'Last Copies', stock: 10, priceCents: 1500 });
+  const attempts = await Promise.all(Array.from({ length: 100 }, (_, i) => reserve(`rush-${i}`, [{ bookId: book.id, quantity: 1 }])));
+  const statuses = attempts.map((response) => response.status);
+  expect(statuses.filter((status) => status === 201)).toHaveLength(10);
+  expect(statuses.filter((status) => status === 409)).toHaveLength(90);
+  expect(await stockOf(book.id)).toBe(0);
+  expect(await accounted(book.id)).toBe(10);
+  const refused = (await attempts.find((response) => response.status === 409)!.json()) as { detail: string; bookId: number };
+  expect(refused.bookId).toBe(book.id);
+  expect(refused.detail).toContain('Last Copies');
+});
+
+test('a reservation answers the catalog\'s unit price and title, whatever the order', async () => {
+  const book = await catalog.addBook(seller, { title: 'Priced Here', priceCents: 2345, stock: 5 });
+  const response = await reserve('price-check', [{ bookId: book.id, quantity: 2 }]);
+  expect(response.status).toBe(201);
+  expect(await response.json()).toEqual({ orderId: 'price-check', items: [{ bookId: book.id, quantity: 2, unitPriceCents: 2345, title: 'Priced Here' }] });
+});
+
+test('repeating a reservation with the same order id takes stock once, even when repeated at once', async () => {
+  const book = await catalog.addBook(seller, { title: 'Idempotent', stock: 20 });
+  const first = await reserve('same-order', [{ bookId: book.id, quantity: 3 }]);
+  const again = await Promise.all(Array.from({ length: 5 }, () => reserve('same-order', [{ bookId: book.id, quantity: 3 }])));
+  expect(first.status).toBe(201);
+  const firstItems = ((await first.json()) as { items: ReservedItem[] }).items;
+  for (const response of again) expect(((await response.json()) as { items: ReservedItem[] }).items).toEqual(firstItems);
+  expect(await stockOf(book.id)).toBe(17);
+
+  const racing = await Promise.all(Array.from({ length: 8 }, () => reserve('raced-order', [{ bookId: book.id, quantity: 2 }])));
+  expect(racing.every((response) => response.status === 201)).toBe(true);
+  expect(await stockOf(book.id)).toBe(15);
+  expect(await accounted(book.id)).toBe(20);
+});
+
+test('all or nothing: one book short refuses the order and takes nothing from the others', async () => {
+  const plenty = await catalog.addBook(seller, { title: 'Plenty', stock: 10 });
+  const scarce = await catalog.addBook(seller, { title: 'Scarce', stock: 1 });
+  const response = await reserve('mixed', [{ bookId: plenty.id, quantity: 4 }, { bookId: scarce.id, quantity: 2 }]);
+  expect(response.status).toBe(409);
+  expect(((await response.json()) as { bookId: number }).bookId).toBe(scarce.id);
+  expect(await stockOf(plenty.id)).toBe(10);
+  expect(await stockOf(scarce.id)).toBe(1);
+});
+
+test('release returns exactly what was taken, once; commit keeps it sold', async () => {
+  const book = await catalog.addBook(seller, { title: 'Returned', stock: 7 });
+  await reserve('to-release', [{ bookId: book.id, quantity: 2 }, { bookId: book.id, quantity: 1 }]);
+  expect(await stockOf(book.id)).toBe(4);
+  const releases = await Promise.all(Array.from({ length: 4 }, () => catalog.asService('/api/reservations/to-release', 'DELETE')));
+  expect(releases.every((response) => response.status === 204)).toBe(true);
+  expect(await stockOf(book.id)).toBe(7);
+  expect((await reserve('to-release', [{ bookId: book.id, quantity: 1 }])).status).toBe(409);
+
+  await reserve('to-commit', [{ bookId: book.id, quantity: 5 }]);
+  expect((await catalog.asService('/api/reservations/to-commit/commit', 'POST')).status).toBe(200);
+  expect((await catalog.asService('/api/reservations/to-commit/commit', 'POST')).status).toBe(200);
+  expect((await catalog.asService('/api/reservations/to-commit', 'DELETE')).status).toBe(409);
+  expect(await stockOf(book.id)).toBe(2);
+  expect(await accounted(book.id)).toBe(7);
+  expect((await catalog.asService('/api/reservations/never-reserved', 'DELETE')).status).toBe(204);
+});
+
+test('a book with orders is retired, not destroyed: release still returns its stock', async () => {
+  const book = await catalog.addBook(seller, { title: 'Retired', stock: 3 });
+  await reserve('before-retire', [{ bookId: book.id, quantity: 1 }]);
+  expect((await catalog.app.request(`/api/books/${book.id}`, { method: 'DELETE', headers: bearer(seller) })).status).toBe(204);
+  expect((await catalog.app.request(`/api/books/${book.id}`)).status).toBe(404);
+  expect((await reserve('after-retire', [{ bookId: book.id, quantity: 1 }])).status).toBe(409);
+  expect((await catalog.asService('/api/reservations/before-retire', 'DELETE')).status).toBe(204);
+  const rows = (await catalog.db!.query('select stock, deleted_at from books where id = ?', [book.id])) as { stock: number; deleted_at: Date | null }[];
+  expect(rows[0]!.stock).toBe(3);
+  expect(rows[0]!.deleted_at).not.toBeNull();
+});
+
+test('a user token, or no credentials, cannot reserve, commit or release', async () => {
+  const book = await catalog.addBook(seller, { title: 'Guarded Stock', stock: 5 });
+  const body = { orderId: 'user-try', items: [{ bookId: book.id, quantity: 1 }] };
+  expect((await catalog.app.request('/api/reservations', jsonInit('POST', body, bearer(seller)))).status).toBe(403);
+  expect((await catalog.app.request('/api/reservations', jsonInit('POST', body))).status).toBe(403);
+  expect((await catalog.app.request('/api/reservations', jsonInit('POST', body, { 'x-service-token': 'guess' }))).status).toBe(403);
+  expect((await catalog.app.request('/api/reservations/user-try/commit', jsonInit('POST', undefined, bearer(seller)))).status).toBe(403);
+  expect((await catalog.app.request('/api/reservations/user-try', { method: 'DELETE', headers: bearer(seller) })).status).toBe(403);
+  expect(await stockOf(book.id)).toBe(5);
+});

@@ -1,0 +1,117 @@
+/** Catalog pages through the web front: search in the URL, htmx results, book pages, escaping, outages. */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { serveTestAuth, type ServedTestAuth } from '../../services/auth/test/support.ts';
+import { startTestCatalog, type TestCatalog } from '../../services/catalog/test/support.ts';
+import { downUrl, sessionCookieFrom, startTestWeb } from './support.ts';
+
+let auth: ServedTestAuth;
+let catalog: TestCatalog;
+let server: ReturnType<typeof Bun.serve>;
+let web: ReturnType<typeof startTestWeb>;
+let seller: Awaited<ReturnType<ServedTestAuth['signUp']>>;
+const xss = '<script>alert(1)</script>';
+
+beforeAll(async () => {
+  auth = await serveTestAuth();
+  catalog = await startTestCatalog(auth.url);
+  server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: catalog.app.fetch });
+  web = startTestWeb({ auth: auth.url, catalog: `http://127.0.0.1:${server.port}` });
+  seller = await auth.signUp('Page Seller');
+  for (let i = 1; i <= 30; i++) await catalog.addBook(seller.token, { title: `Volume ${String(i).padStart(2, '0')}`, author: 'Serial Writer', priceCents: 100 * i, stock: i % 5 });
+  await catalog.addBook(seller.token, { title: 'Middlemarch', author: 'George Eliot', priceCents: 1500, stock: 2 });
+});
+afterAll(async () => {
+  web.close();
+  await server.stop(true);
+  await catalog.close();
+  await auth.close();
+});
+
+describe('catalog page', () => {
+  test('search, filters and page live in the URL and come back filled in', async () => {
+    const page = await (await web.browse('/catalog?q=Volume&minPrice=5&maxPrice=20&inStock=true&sort=price_desc')).text();
+    expect(page).toContain('value="Volume"');
+    expect(page).toContain('name="minPrice" type="number" min="0" step="0.01" value="5"');
+    expect(page).toContain('<option value="price_desc" selected>');
+    expect(page).toContain('name="inStock" value="true" checked');
+    // Volumes 05..20 cost $5..$20; stock is i % 5, so multiples of 5 are out of stock: 16 - 4 = 12.
+    expect(page).toContain('12 books for “Volume”');
+    const titles = [...page.matchAll(/class="title" href="\/books\/\d+">([^<]+)</g)].map((match) => match[1]);
+    expect(titles.slice(0, 3)).toEqual(['Volume 19', 'Volume 18', 'Volume 17']);
+  });
+
+  test('pagination links keep the filters', async () => {
+    const page = await (await web.browse('/catalog?author=Serial&sort=title&pageSize=10')).text();
+    expect(page).toContain('Page 1 of 3');
+    expect(page).toContain('href="/catalog?author=Serial&amp;sort=title&amp;page=2"');
+  });
+
+  test('htmx search gets only the results, a plain request the whole page', async () => {
+    const fragment = await web.browse('/catalog?q=middle', { htmx: true, headers: { 'hx-target': 'book-results' } });
+    const html = await fragment.text();
+    expect(html).toStartWith('<div id="book-results"');
+    expect(html).toContain('Middlemarch');
+    expect(html).not.toContain('Volume');
+    expect(await (await web.browse('/catalog?q=middle')).text()).toStartWith('<!doctype html>');
+  });
+
+  test('a nonsense query string gets a clear message, not an error page', async () => {
+    const response = await web.browse('/catalog?page=abc&pageSize=1000000000');
+    expect(response.status).toBe(400);
+    const page = await response.text();
+    expect(page).toContain('That search is not valid');
+    expect(page).toContain('id="account-menu"');
+  });
+
+  test('a book page shows its details and seller; a missing book is a 404 page', async () => {
+    const listing = (await (await catalog.app.request('/api/books?q=Middlemarch')).json()) as { items: { id: number }[] };
+    const page = await (await web.browse(`/books/${listing.items[0]!.id}`)).text();
+    expect(page).toContain('<h1>Middlemarch</h1>');
+    expect(page).toContain('by George Eliot');
+    expect(page).toContain('$15.00');
+    expect(page).toContain('Only 2 left');
+    expect(page).toContain('Sold by Page Seller');
+    const missing = await web.browse('/books/99999999');
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('not in the catalog');
+    expect((await web.browse('/books/not-a-number')).status).toBe(404);
+  });
+});
+
+test(`a title like ${xss} shows as text everywhere`, async () => {
+  const book = await catalog.addBook(seller.token, { title: xss, author: `<img src=x onerror=alert(2)>`, description: `<b>bold?</b>` });
+  const cookie = sessionCookieFrom(await web.submit('/login', { email: seller.email, password: seller.password }));
+  const pages = [
+    await web.browse('/'),
+    await web.browse('/catalog?q=script'),
+    await web.browse(`/books/${book.id}`),
+    await web.browse('/sell', { cookie }),
+    await web.browse(`/sell/${book.id}/edit`, { cookie }),
+  ];
+  for (const response of pages) {
+    const html = await response.text();
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain(xss);
+    expect(html).not.toContain('<img src=x');
+  }
+});
+
+test('with catalog down, catalog pages show a retry box and the account menu still works', async () => {
+  const orphan = startTestWeb({ auth: auth.url, catalog: downUrl });
+  try {
+    const cookie = sessionCookieFrom(await orphan.submit('/login', { email: seller.email, password: seller.password }));
+    for (const path of ['/catalog?q=x', '/books/1', '/sell', '/']) {
+      const response = await orphan.browse(path, { cookie });
+      expect(response.status).toBe(200);
+      const page = await response.text();
+      expect(page).toContain('unavailable right now');
+      expect(page).toContain('Retry');
+      expect(page).toContain('Signed in as <strong>Page Seller</strong>');
+    }
+    const save = await orphan.submit('/sell/new', { title: 'T', author: 'A', price: '1', stock: '1' }, { cookie });
+    expect(save.status).toBe(503);
+    expect(await save.text()).toContain('Nothing was changed');
+  } finally {
+    orphan.close();
+  }
+});
