@@ -76,6 +76,51 @@ test('register, log out, fail a login in place, log in', async () => {
   expect(session.sameSite).toBe('Lax');
 }, 60_000);
 
+
+test('a seller adds a book with a cover; a shopper finds it by typing and opens it', async () => {
+  const web = stack.urls.web;
+  // Emma is logged in from the journey above; she sells a book.
+  await page.goto(`${web}/sell`);
+  await page.getByRole('link', { name: 'Add a book' }).first().click();
+  await page.getByLabel('Title').fill('Sense and Sensibility');
+  await page.getByLabel('Author').fill('Jane Austen');
+  await page.getByLabel('Description').fill('The Dashwood sisters.');
+  await page.getByLabel('Price ($)').fill('abc');
+  await page.getByLabel('Copies in stock').fill('3');
+  await page.getByRole('button', { name: 'Add book' }).click();
+  await page.getByText('must be a price like 12.50').waitFor();
+  await page.getByLabel('Price ($)').fill('11.75');
+  await page.getByRole('button', { name: 'Add book' }).click();
+  await page.getByText('Your book is in the catalog.').waitFor();
+
+  await page.getByRole('link', { name: 'Edit' }).first().click();
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  await page.getByLabel('JPEG, PNG or WebP image').setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer: png });
+  await page.getByRole('button', { name: 'Upload cover' }).click();
+  await page.getByAltText('Current cover').waitFor();
+
+  // A shopper (logged out) searches as they type: the results change without a page load.
+  await page.context().clearCookies();
+  await page.goto(`${web}/catalog`);
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+  await page.getByLabel('Search title or author').pressSequentially('sensib', { delay: 30 });
+  await page.waitForURL(/q=sensib/);
+  await page.locator('#book-results').getByText('Sense and Sensibility').waitFor();
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
+
+  await page.getByRole('link', { name: 'Sense and Sensibility', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sense and Sensibility' }).waitFor();
+  expect(await page.locator('.book-detail').innerText()).toContain('$11.75');
+  expect(await page.locator('.book-detail').innerText()).toContain('Sold by Emma Woodhouse');
+  const cover = page.locator('.book-detail img.cover');
+  expect(await cover.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+
+  // The back button restores the search.
+  await page.goBack();
+  await page.waitForURL(/q=sensib/);
+  expect(await page.getByLabel('Search title or author').inputValue()).toBe('sensib');
+}, 60_000);
+
 test('no page logged a server error during the journey', () => {
   expect(logs.filter((line) => line.includes('"level":"error"'))).toEqual([]);
 });
