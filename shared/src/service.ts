@@ -69,7 +69,8 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
     // A body in anything but JSON would reach the validators as an empty object; say what is wrong instead.
     const type = c.req.header('content-type') ?? '';
     const hasBody = ['POST', 'PUT', 'PATCH'].includes(c.req.method) && c.req.header('content-length') !== '0';
-    if (hasBody && type && !/^application\/json\b/i.test(type) && !/^multipart\/form-data\b/i.test(type)) {
+    const upload = options.uploads?.path.test(c.req.path) && /^multipart\/form-data\b/i.test(type);
+    if (hasBody && type && !upload && !/^application\/json\b/i.test(type)) {
       return problemResponse(415, 'Send the request body as JSON (Content-Type: application/json)');
     }
     await next();

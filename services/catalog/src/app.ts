@@ -266,7 +266,11 @@ async function saveCover(c: Context<Env>, bookId: number): Promise<Book> {
   if (!type.startsWith('multipart/form-data')) {
     throw new ProblemError(415, 'Upload the cover as multipart/form-data with a "cover" file field', { errors: { cover: 'is missing' } });
   }
-  const upload = (await c.req.parseBody())['cover'];
+  // A body that claims to be multipart but is not (no boundary, cut short) is the client's mistake.
+  const form = await c.req.parseBody().catch(() => {
+    throw new ProblemError(400, 'The upload is not a valid multipart/form-data body', { errors: { cover: 'could not be read' } });
+  });
+  const upload = form['cover'];
   if (!(upload instanceof File)) throw new ProblemError(400, 'Choose an image file to upload', { errors: { cover: 'is missing' } });
   const { UPLOADS_DIR, MAX_COVER_BYTES } = c.var.deps.config;
   if (upload.size > MAX_COVER_BYTES) {

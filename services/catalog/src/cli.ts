@@ -14,6 +14,11 @@ import { catalogConfigSchema } from './config.ts';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
 
+const adjectives = ['Silent', 'Crimson', 'Hidden', 'Last', 'Golden', 'Broken', 'Distant', 'Winter', 'Secret', 'Burning', 'Lost', 'Quiet', 'Wild', 'Northern', 'Forgotten', 'Glass', 'Iron', 'Paper', 'Salt', 'Velvet'];
+const nouns = ['River', 'Garden', 'Empire', 'Letter', 'Harbor', 'Orchard', 'Lantern', 'Mountain', 'Kingdom', 'Voyage', 'Island', 'Clock', 'Mirror', 'Forest', 'Bridge', 'Station', 'Tide', 'Comet', 'Library', 'Window'];
+const firstNames = ['Ada', 'Miguel', 'Chen', 'Amara', 'Olga', 'Rahul', 'Sofia', 'Kwame', 'Ingrid', 'Yuki', 'Lucía', 'Tomás', 'Noor', 'Elena', 'Pierre'];
+const lastNames = ['Moreau', 'Okafor', 'Lindqvist', 'Tanaka', 'García', 'Novak', 'Haddad', 'Kowalski', 'Silva', 'Ivanova', 'Brennan', 'Mensah', 'Rossi', 'Nakamura', 'Schmidt'];
+
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { count: { type: 'string', default: '100000' }, 'seller-id': { type: 'string', default: '1' } },
@@ -31,11 +36,6 @@ try {
 } finally {
   await orm.close();
 }
-
-const adjectives = ['Silent', 'Crimson', 'Hidden', 'Last', 'Golden', 'Broken', 'Distant', 'Winter', 'Secret', 'Burning', 'Lost', 'Quiet', 'Wild', 'Northern', 'Forgotten', 'Glass', 'Iron', 'Paper', 'Salt', 'Velvet'];
-const nouns = ['River', 'Garden', 'Empire', 'Letter', 'Harbor', 'Orchard', 'Lantern', 'Mountain', 'Kingdom', 'Voyage', 'Island', 'Clock', 'Mirror', 'Forest', 'Bridge', 'Station', 'Tide', 'Comet', 'Library', 'Window'];
-const firstNames = ['Ada', 'Miguel', 'Chen', 'Amara', 'Olga', 'Rahul', 'Sofia', 'Kwame', 'Ingrid', 'Yuki', 'Lucía', 'Tomás', 'Noor', 'Elena', 'Pierre'];
-const lastNames = ['Moreau', 'Okafor', 'Lindqvist', 'Tanaka', 'García', 'Novak', 'Haddad', 'Kowalski', 'Silva', 'Ivanova', 'Brennan', 'Mensah', 'Rossi', 'Nakamura', 'Schmidt'];
 
 async function generateBooks(count: number, sellerId: number) {
   if (!Number.isInteger(count) || count < 1 || count > 10_000_000) throw new Error('--count must be 1..10000000');

@@ -7,16 +7,20 @@ export const maxPriceCents = 1_000_000_00; // $1,000,000.00
 export const maxStock = 100_000;
 export const maxPageSize = 60;
 
-export const bookInput = z.object({
+const bookFields = z.object({
   title: text(300),
   author: text(200),
-  description: z.string().trim().max(5000, 'must be at most 5000 characters').default(''),
+  description: z.string().trim().max(5000, 'must be at most 5000 characters'),
   priceCents: z.number('must be a number').int('must be whole cents').min(1, 'must be at least 1 cent').max(maxPriceCents, 'is too high'),
   stock: z.number('must be a number').int('must be a whole number').min(0, 'cannot be negative').max(maxStock, `must be at most ${maxStock}`),
 });
+
+/** A new book: the description may be left out. */
+export const bookInput = bookFields.extend({ description: bookFields.shape.description.default('') });
 export type BookInput = z.infer<typeof bookInput>;
 
-export const bookPatch = bookInput.partial().refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change');
+/** A change to a book: any of its fields, at least one; what is left out stays as it was. */
+export const bookPatch = bookFields.partial().refine((patch) => Object.values(patch).some((value) => value !== undefined), 'give at least one field to change');
 export type BookPatch = z.infer<typeof bookPatch>;
 
 export const bookSorts = ['newest', 'price_asc', 'price_desc', 'title'] as const;
@@ -117,7 +121,7 @@ export const bookFormFields = z.object({
 export type BookFormFields = z.infer<typeof bookFormFields>;
 
 /** What the form's fields mean as a book, or what is wrong with each. */
-export function parseBookForm(fields: BookFormFields, partial = false) {
+export function parseBookForm(fields: BookFormFields) {
   const price = fields.price.trim().replace(/^\$/, '');
   const candidate = {
     title: fields.title,
@@ -126,7 +130,7 @@ export function parseBookForm(fields: BookFormFields, partial = false) {
     priceCents: /^\d+(\.\d{1,2})?$/.test(price) ? Math.round(Number(price) * 100) : undefined,
     stock: /^\d+$/.test(fields.stock.trim()) ? Number(fields.stock) : undefined,
   };
-  const parsed = (partial ? bookInput.partial() : bookInput).safeParse(candidate);
+  const parsed = bookInput.safeParse(candidate);
   if (parsed.success) return { ok: true as const, input: parsed.data as BookInput };
   const errors: Record<string, string> = {};
   for (const issue of parsed.error.issues) {

@@ -1,0 +1,303 @@
+/** Book covers through the API: checked by content, stored by content hash, served for a year, shared by replicas. */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { bearer } from '@bookstore/shared/testing/http';
+import { serveTestAuth, type ServedTestAuth } from '../../auth/test/support.ts';
+import type { BookJson } from '../src/schemas.ts';
+import { startTestCatalog, type TestCatalog } from './support.ts';
+
+let auth: ServedTestAuth;
+let catalog: TestCatalog;
+let seller: string;
+beforeAll(async () => {
+  auth = await serveTestAuth();
+  catalog = await startTestCatalog(auth.url);
+  seller = (await auth.signUp('Seller')).token;
+});
+afterAll(async () => {
+  await catalog.close();
+  await auth.close();
+  rmSync(catalog.uploadsDir, { recursive: true, force: true });
+});
+
+// --- images ------------------------------------------------------------------------------------
+
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const chunk = new Uint8Array(12 + data.length);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, data.length);
+  chunk.set(new TextEncoder().encode(type), 4);
+  chunk.set(data, 8);
+  view.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)));
+  return chunk;
+}
+
+type Bytes = Uint8Array<ArrayBuffer>;
+
+/** A valid 1x1 RGBA PNG of the given colour: a different colour is a different image (and file name). */
+function png([r, g, b, a]: [number, number, number, number]): Bytes {
+  const header = new Uint8Array(13);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, 1); // width
+  view.setUint32(4, 1); // height
+  header.set([8, 6, 0, 0, 0], 8); // 8 bits, RGBA, deflate, no filter method, no interlace
+  const pixels = deflateSync(Uint8Array.from([0, r, g, b, a])); // one scanline: filter type 0, one pixel
+  return new Uint8Array(
+    Buffer.concat([
+      Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      pngChunk('IHDR', header),
+      pngChunk('IDAT', pixels),
+      pngChunk('IEND', new Uint8Array()),
+    ]),
+  );
+}
+
+/** The start of a JFIF JPEG: all the service sniffs. */
+function jpeg(seed: number): Bytes {
+  return Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, seed, 0xff, 0xd9]);
+}
+
+/** A RIFF/WEBP header with a VP8L chunk tag and some padding. */
+function webp(seed: number): Bytes {
+  const bytes = new Uint8Array(32);
+  bytes.set(new TextEncoder().encode('RIFF'), 0);
+  new DataView(bytes.buffer).setUint32(4, bytes.length - 8, true);
+  bytes.set(new TextEncoder().encode('WEBPVP8L'), 8);
+  bytes[31] = seed;
+  return bytes;
+}
+
+// --- calls ---------------------------------------------------------------------------------------
+
+let colours = 0;
+/** A PNG no other test uploads. */
+const uniquePng = () => png([++colours, 0x40, 0x80, 0xff]);
+
+function coverForm(bytes: Bytes, name = 'x.png', type = 'image/png'): FormData {
+  const form = new FormData();
+  form.set('cover', new File([bytes], name, { type }));
+  return form;
+}
+
+function putCover(bookId: number, body: FormData, token = seller, app = catalog.app): Promise<Response> {
+  return Promise.resolve(app.request(`/api/books/${bookId}/cover`, { method: 'PUT', headers: bearer(token), body }));
+}
+
+/** Uploads a cover that must be accepted; returns the book as answered. */
+async function upload(bookId: number, bytes: Bytes, name = 'x.png', type = 'image/png', token = seller): Promise<BookJson> {
+  const response = await putCover(bookId, coverForm(bytes, name, type), token);
+  expect(response.status).toBe(200);
+  return (await response.json()) as BookJson;
+}
+
+async function getBook(id: number, app = catalog.app): Promise<BookJson> {
+  const response = await app.request(`/api/books/${id}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as BookJson;
+}
+
+async function expectProblem(response: Response, status: number): Promise<string> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toContain('application/problem+json');
+  const problem = (await response.json()) as { status: number; detail: string };
+  expect(problem.status).toBe(status);
+  return problem.detail;
+}
+
+const fileOf = (coverUrl: string | null) => {
+  expect(coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.(png|jpg|webp)$/);
+  return coverUrl!.slice('/covers/'.length);
+};
+
+// --- tests -------------------------------------------------------------------------------------
+
+test('a PNG cover is stored under its content hash and served with a year of immutable caching', async () => {
+  const book = await catalog.addBook(seller);
+  expect(book.coverUrl).toBeNull();
+  const bytes = uniquePng();
+
+  const updated = await upload(book.id, bytes);
+  expect(updated.id).toBe(book.id);
+  expect(updated.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.png$/);
+  const name = fileOf(updated.coverUrl);
+  expect((await getBook(book.id)).coverUrl).toBe(updated.coverUrl);
+
+  const served = await catalog.app.request(updated.coverUrl!);
+  expect(served.status).toBe(200);
+  expect(served.headers.get('content-type')).toBe('image/png');
+  const caching = served.headers.get('cache-control') ?? '';
+  expect(caching).toContain('immutable');
+  expect(caching).toContain('max-age=31536000');
+  expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes);
+
+  const stored = join(catalog.uploadsDir, name);
+  expect(existsSync(stored)).toBe(true);
+  expect(new Uint8Array(readFileSync(stored))).toEqual(bytes);
+  // Written to a temporary name and renamed: nothing half-written is left behind.
+  expect(readdirSync(catalog.uploadsDir).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+});
+
+test('the same image for another book is the same file; JPEG and WebP are accepted as .jpg and .webp', async () => {
+  const [first, second, third] = [await catalog.addBook(seller), await catalog.addBook(seller), await catalog.addBook(seller)];
+  const bytes = uniquePng();
+  const a = await upload(first.id, bytes, 'front.png');
+  const b = await upload(second.id, bytes, 'another-name.png');
+  expect(b.coverUrl).toBe(a.coverUrl!);
+  const c = await upload(third.id, uniquePng());
+  expect(c.coverUrl).not.toBe(a.coverUrl!); // a different image is a different file
+  expect(readdirSync(catalog.uploadsDir).filter((file) => file === fileOf(a.coverUrl))).toHaveLength(1);
+
+  const jpegBook = await catalog.addBook(seller);
+  const jpegBytes = jpeg(1);
+  const withJpeg = await upload(jpegBook.id, jpegBytes, 'photo.jpeg', 'image/jpeg');
+  expect(withJpeg.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.jpg$/);
+
+  const webpBook = await catalog.addBook(seller);
+  const webpBytes = webp(1);
+  const withWebp = await upload(webpBook.id, webpBytes, 'art.webp', 'image/webp');
+  expect(withWebp.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.webp$/);
+
+  for (const [url, type, sent] of [[withJpeg.coverUrl!, 'image/jpeg', jpegBytes], [withWebp.coverUrl!, 'image/webp', webpBytes]] as const) {
+    const served = await catalog.app.request(url);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe(type);
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(sent);
+  }
+});
+
+test('the type comes from the content: PNG bytes named notes.txt are a .png cover', async () => {
+  const book = await catalog.addBook(seller);
+  const updated = await upload(book.id, uniquePng(), 'notes.txt', 'text/plain');
+  expect(updated.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.png$/);
+});
+
+test('a text file renamed cover.png is refused with 415 and the cover stays what it was', async () => {
+  const book = await catalog.addBook(seller);
+  const before = await upload(book.id, uniquePng());
+  expect(before.coverUrl).not.toBeNull();
+  const filesBefore = readdirSync(catalog.uploadsDir).sort();
+
+  const text = new TextEncoder().encode('This is not an image, whatever its name says.\n');
+  const detail = await expectProblem(await putCover(book.id, coverForm(text, 'cover.png', 'image/png')), 415);
+  expect(detail).toContain('JPEG, PNG or WebP');
+
+  expect((await getBook(book.id)).coverUrl).toBe(before.coverUrl);
+  expect(readdirSync(catalog.uploadsDir).sort()).toEqual(filesBefore);
+});
+
+test('an empty file is refused with 400', async () => {
+  const book = await catalog.addBook(seller);
+  await expectProblem(await putCover(book.id, coverForm(new Uint8Array(), 'empty.png')), 400);
+  expect((await getBook(book.id)).coverUrl).toBeNull();
+});
+
+test('a cover over the limit is refused with 413', async () => {
+  const book = await catalog.addBook(seller);
+  const big = new Uint8Array(300 * 1024).fill(7);
+  big.set(png([1, 2, 3, 4]).subarray(0, 8)); // a PNG signature, so only the size is wrong
+  expect(big.length).toBeGreaterThan(256 * 1024);
+  const filesBefore = readdirSync(catalog.uploadsDir).sort();
+
+  const detail = await expectProblem(await putCover(book.id, coverForm(big, 'big.png')), 413);
+  expect(detail).toContain('256 KiB');
+
+  expect((await getBook(book.id)).coverUrl).toBeNull();
+  expect(readdirSync(catalog.uploadsDir).sort()).toEqual(filesBefore);
+});
+
+test("another seller cannot change a book's cover (403); an admin can", async () => {
+  const book = await catalog.addBook(seller);
+  const original = await upload(book.id, uniquePng());
+
+  const other = await auth.signUp('Other Seller');
+  await expectProblem(await putCover(book.id, coverForm(uniquePng()), other.token), 403);
+  expect((await getBook(book.id)).coverUrl).toBe(original.coverUrl);
+
+  const admin = await auth.signUp('Admin', 'admin');
+  const byAdmin = await upload(book.id, uniquePng(), 'x.png', 'image/png', admin.token);
+  expect(byAdmin.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.png$/);
+  expect(byAdmin.coverUrl).not.toBe(original.coverUrl);
+  expect(byAdmin.sellerId).toBe(original.sellerId); // still the seller's book
+  expect((await getBook(book.id)).coverUrl).toBe(byAdmin.coverUrl);
+});
+
+test('a form without a "cover" file is refused with 400', async () => {
+  const book = await catalog.addBook(seller);
+
+  const otherField = new FormData();
+  otherField.set('image', new File([uniquePng()], 'x.png', { type: 'image/png' }));
+  const detail = await expectProblem(await putCover(book.id, otherField), 400);
+  expect(detail.length).toBeGreaterThan(5);
+
+  const textField = new FormData();
+  textField.set('cover', 'x.png');
+  await expectProblem(await putCover(book.id, textField), 400);
+
+  expect((await getBook(book.id)).coverUrl).toBeNull();
+});
+
+test('a second replica on the same database and uploads volume serves the same cover', async () => {
+  const book = await catalog.addBook(seller);
+  const bytes = uniquePng();
+  const updated = await upload(book.id, bytes);
+
+  const replica = await startTestCatalog(auth.url, { databaseUrl: catalog.url, uploadsDir: catalog.uploadsDir });
+  try {
+    expect(replica.app).not.toBe(catalog.app);
+    expect((await getBook(book.id, replica.app)).coverUrl).toBe(updated.coverUrl);
+    const served = await replica.app.request(updated.coverUrl!);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(served.headers.get('cache-control')).toContain('immutable');
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes);
+  } finally {
+    await replica.close();
+  }
+  // Closing the replica left the shared database to the first app.
+  expect((await getBook(book.id)).coverUrl).toBe(updated.coverUrl);
+});
+
+test('path tricks and unknown cover names answer 404', async () => {
+  // Files that exist in (or next to) the uploads directory but are not covers.
+  writeFileSync(join(catalog.uploadsDir, 'notes.txt'), 'not a cover');
+  mkdirSync(join(catalog.uploadsDir, 'sub'), { recursive: true });
+  writeFileSync(join(catalog.uploadsDir, 'sub', `${'b'.repeat(40)}.png`), png([9, 9, 9, 9]));
+  const hidden = `.${'c'.repeat(40)}.png.0000.tmp`;
+  writeFileSync(join(catalog.uploadsDir, hidden), png([8, 8, 8, 8]));
+
+  const names = [
+    '/covers/../../etc/passwd',
+    '/covers/..%2F..%2F..%2Fetc%2Fpasswd',
+    '/covers/%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+    '/covers/..%5C..%5Cetc%5Cpasswd',
+    '/covers/%2Fetc%2Fpasswd',
+    '/covers/notes.txt',
+    `/covers/sub%2F${'b'.repeat(40)}.png`,
+    `/covers/${encodeURIComponent(hidden)}`,
+    `/covers/${'a'.repeat(40)}.png`, // the right shape, no such file
+    `/covers/${'a'.repeat(40)}.gif`,
+    `/covers/${'A'.repeat(40)}.PNG`,
+    '/covers/',
+    '/covers/nothing.png',
+  ];
+  for (const name of names) {
+    const response = await catalog.app.request(name);
+    expect({ name, status: response.status }).toEqual({ name, status: 404 });
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(await response.text()).not.toContain('root:');
+  }
+});
