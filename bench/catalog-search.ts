@@ -41,6 +41,7 @@ try {
       'search author prefix (q=moreau)': [`${base}?q=moreau`],
       'search two words (q=golden lantern)': [`${base}?q=golden%20lantern`],
       'search as typed (q=lan)': [`${base}?q=lan`],
+      'search rare words (q=golden lantern 12)': [`${base}?q=golden%20lantern%2012`],
       'search short, LIKE only (q=ha)': [`${base}?q=ha`],
       'filters (price range, in stock, by price)': [`${base}?minPrice=1000&maxPrice=2000&inStock=true&sort=price_asc`],
       'listing newest, page 1': [`${base}`],

@@ -13,14 +13,14 @@
  *   POST   /fragments/register-form   registration form with its state
  *   GET    /fragments/users           user table (admin)
  */
-import { zValidator } from '@hono/zod-validator';
 import type { EntityManager } from '@bookstore/shared/db';
 import type { Context } from 'hono';
 import { getConnInfo } from 'hono/bun';
 import { createFactory } from 'hono/factory';
 import { bearerToken, hasServiceToken, requireServiceToken } from '@bookstore/shared/auth';
 import { pingPrimary, readWithFallback, type Orm } from '@bookstore/shared/db';
-import { ProblemError, validationHook } from '@bookstore/shared/errors';
+import { ProblemError } from '@bookstore/shared/errors';
+import { validJson, validQuery } from '@bookstore/shared/validation';
 import { htmlContentType } from '@bookstore/shared/html';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
@@ -43,8 +43,6 @@ export interface AuthDeps {
 
 type Env = { Variables: { deps: AuthDeps; em: EntityManager; requestId: string } };
 const factory = createFactory<Env>();
-const json = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidator('json', schema, validationHook);
-const query = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidator('query', schema, validationHook);
 
 export function createApp(deps: AuthDeps) {
   const app = createServiceApp<Env>({
@@ -75,12 +73,12 @@ export function createApp(deps: AuthDeps) {
 }
 export type AuthApp = ReturnType<typeof createApp>;
 
-const register = factory.createHandlers(json(registerInput), async (c) => {
+const register = factory.createHandlers(validJson(registerInput), async (c) => {
   const user = await registerUser(c.var.em, c.req.valid('json'));
   return c.json(toPublicUser(user), 201);
 });
 
-const login = factory.createHandlers(json(loginInput), async (c) => {
+const login = factory.createHandlers(validJson(loginInput), async (c) => {
   const { config, key } = c.var.deps;
   const session = await logIn(c.var.em, c.req.valid('json'), {
     key,
@@ -107,12 +105,12 @@ const me = factory.createHandlers(async (c) => {
   return c.json(toPublicUser(caller.user));
 });
 
-const listUsers = factory.createHandlers(query(pageQuery), async (c) => {
+const listUsers = factory.createHandlers(validQuery(pageQuery), async (c) => {
   await requireAdmin(c);
   return c.json(await usersPage(c.var.deps, c.req.valid('query')));
 });
 
-const revocations = factory.createHandlers(query(revocationQuery), async (c) => {
+const revocations = factory.createHandlers(validQuery(revocationQuery), async (c) => {
   return c.json(await revocationsSince(c.var.em, c.req.valid('query').since));
 });
 
@@ -126,11 +124,11 @@ const accountMenuFragment = factory.createHandlers(async (c) => {
   return c.html(accountMenu(caller?.user ?? null));
 });
 
-const loginFormFragment = factory.createHandlers(json(loginFormState), (c) => c.html(loginForm(c.req.valid('json'))));
+const loginFormFragment = factory.createHandlers(validJson(loginFormState), (c) => c.html(loginForm(c.req.valid('json'))));
 
-const registerFormFragment = factory.createHandlers(json(registerFormState), (c) => c.html(registerForm(c.req.valid('json'))));
+const registerFormFragment = factory.createHandlers(validJson(registerFormState), (c) => c.html(registerForm(c.req.valid('json'))));
 
-const usersFragment = factory.createHandlers(query(pageQuery), async (c) => {
+const usersFragment = factory.createHandlers(validQuery(pageQuery), async (c) => {
   const caller = await currentCaller(c);
   if (caller?.role !== 'admin') {
     c.header('content-type', htmlContentType);

@@ -19,12 +19,12 @@
  *   GET /fragments/sell, GET|POST /fragments/sell/new, GET|POST /fragments/sell/:id/edit,
  *   POST /fragments/sell/:id/delete, POST /fragments/sell/:id/cover
  */
-import { zValidator } from '@hono/zod-validator';
 import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
 import { authenticate, requirePrincipal, requireServiceToken, tokenCheckReadiness, type AuthVariables, type TokenVerifier } from '@bookstore/shared/auth';
 import { pingPrimary, type EntityManager, type Orm } from '@bookstore/shared/db';
-import { ProblemError, validationHook } from '@bookstore/shared/errors';
+import { ProblemError } from '@bookstore/shared/errors';
+import { validJson, validParams, validQuery } from '@bookstore/shared/validation';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
 import { bookToChange, createBook, findBook, removeBook, searchBooks, sellerBooks, toBookJson, updateBook } from './books.ts';
@@ -45,9 +45,6 @@ export interface CatalogDeps {
 
 type Env = { Variables: AuthVariables & { deps: CatalogDeps; em: EntityManager; requestId: string } };
 const factory = createFactory<Env>();
-const json = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidator('json', schema, validationHook);
-const query = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidator('query', schema, validationHook);
-const params = <S extends Parameters<typeof zValidator>[1]>(schema: S) => zValidator('param', schema, validationHook);
 
 export function createApp(deps: CatalogDeps) {
   const app = createServiceApp<Env>({
@@ -94,51 +91,51 @@ export type CatalogApp = ReturnType<typeof createApp>;
 
 // --- API --------------------------------------------------------------------------------------
 
-const listBooks = factory.createHandlers(query(bookQuery), async (c) => {
+const listBooks = factory.createHandlers(validQuery(bookQuery), async (c) => {
   return c.json(await searchBooks(c.var.deps.orm, c.req.valid('query'), c.var.deps.log));
 });
 
-const getBook = factory.createHandlers(params(idParam), async (c) => {
+const getBook = factory.createHandlers(validParams(idParam), async (c) => {
   return c.json(toBookJson(await findBook(c.var.deps.orm, c.req.valid('param').id, c.var.principal, c.var.deps.log)));
 });
 
-const addBook = factory.createHandlers(json(bookInput), async (c) => {
+const addBook = factory.createHandlers(validJson(bookInput), async (c) => {
   const book = await createBook(c.var.em, requirePrincipal(c.var.principal), c.req.valid('json'));
   c.header('location', `/api/books/${book.id}`);
   return c.json(toBookJson(book), 201);
 });
 
-const changeBook = factory.createHandlers(params(idParam), json(bookPatch), async (c) => {
+const changeBook = factory.createHandlers(validParams(idParam), validJson(bookPatch), async (c) => {
   const book = await updateBook(c.var.em, c.req.valid('param').id, requirePrincipal(c.var.principal), c.req.valid('json'));
   return c.json(toBookJson(book));
 });
 
-const deleteBook = factory.createHandlers(params(idParam), async (c) => {
+const deleteBook = factory.createHandlers(validParams(idParam), async (c) => {
   await removeBook(c.var.em, c.req.valid('param').id, requirePrincipal(c.var.principal));
   return c.body(null, 204);
 });
 
-const uploadCover = factory.createHandlers(params(idParam), async (c) => {
+const uploadCover = factory.createHandlers(validParams(idParam), async (c) => {
   const book = await saveCover(c, c.req.valid('param').id);
   return c.json(toBookJson(book));
 });
 
-const myBooks = factory.createHandlers(query(sellerQuery), async (c) => {
+const myBooks = factory.createHandlers(validQuery(sellerQuery), async (c) => {
   const { page, pageSize } = c.req.valid('query');
   return c.json(await sellerBooks(c.var.em, requirePrincipal(c.var.principal).userId, page, pageSize));
 });
 
-const reserve = factory.createHandlers(json(reservationInput), async (c) => {
+const reserve = factory.createHandlers(validJson(reservationInput), async (c) => {
   const input = c.req.valid('json');
   return c.json({ orderId: input.orderId, items: await reserveStock(c.var.em, input) }, 201);
 });
 
-const commit = factory.createHandlers(params(orderIdParam), async (c) => {
+const commit = factory.createHandlers(validParams(orderIdParam), async (c) => {
   const { orderId } = c.req.valid('param');
   return c.json({ orderId, items: await commitReservation(c.var.em, orderId) });
 });
 
-const release = factory.createHandlers(params(orderIdParam), async (c) => {
+const release = factory.createHandlers(validParams(orderIdParam), async (c) => {
   await releaseReservation(c.var.em, c.req.valid('param').orderId);
   return c.body(null, 204);
 });

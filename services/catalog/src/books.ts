@@ -72,12 +72,33 @@ export function searchBooks(orm: Orm, query: BookQuery, log?: Logger): Promise<B
       if (query.minPrice !== undefined) qb.andWhere({ priceCents: { $gte: query.minPrice } });
       if (query.maxPrice !== undefined) qb.andWhere({ priceCents: { $lte: query.maxPrice } });
       if (query.inStock) qb.andWhere({ stock: { $gt: 0 } });
-      qb.orderBy(orderings[query.sort]).limit(query.pageSize, (query.page - 1) * query.pageSize);
-      const [items, total] = await qb.getResultAndCount();
+      const offset = (query.page - 1) * query.pageSize;
+      const items = await qb.clone().orderBy(orderings[query.sort]).limit(query.pageSize, offset).getResultList();
+      // A page that is not full ends the listing, so it tells the total without counting.
+      const total = items.length < query.pageSize && (items.length > 0 || offset === 0) ? offset + items.length : await countOnce(orm, query, () => qb.getCount());
       return { items: items.map(toBookJson), page: query.page, pageSize: query.pageSize, total };
     },
     log,
   );
+}
+
+/**
+ * Totals of full listings, kept for 10 s per filter: counting 100,000 rows costs more than the page
+ * itself (bench/RESULTS.md), and a shopper paging or typing asks for the same total again and again.
+ */
+const countTtlMs = 10_000;
+const countsByDatabase = new WeakMap<Orm, Map<string, { total: number; until: number }>>();
+
+async function countOnce(orm: Orm, query: BookQuery, count: () => Promise<number>): Promise<number> {
+  let counts = countsByDatabase.get(orm);
+  if (!counts) countsByDatabase.set(orm, (counts = new Map()));
+  const key = JSON.stringify([query.q, query.author, query.minPrice, query.maxPrice, query.inStock]);
+  const cached = counts.get(key);
+  if (cached && cached.until > Date.now()) return cached.total;
+  const total = await count();
+  if (counts.size >= 1000) counts.clear();
+  counts.set(key, { total, until: Date.now() + countTtlMs });
+  return total;
 }
 
 function isMysql(em: EntityManager): boolean {
