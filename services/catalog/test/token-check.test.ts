@@ -1,0 +1,26 @@
+/** Catalog trusts auth's tokens without calling auth per request, and refuses one within 2 s of logout. */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { bearer, eventually, jsonInit } from '@bookstore/shared/testing/http';
+import { serveTestAuth, type ServedTestAuth } from '../../auth/test/support.ts';
+import { startTestCatalog, type TestCatalog } from './support.ts';
+
+let auth: ServedTestAuth;
+let catalog: TestCatalog;
+beforeAll(async () => {
+  auth = await serveTestAuth();
+  catalog = await startTestCatalog(auth.url);
+});
+afterAll(async () => {
+  await catalog.close();
+  await auth.close();
+});
+
+test('after logout the token can no longer sell or list books, within 2 seconds', async () => {
+  const { token } = await auth.signUp('Departing Seller');
+  expect((await catalog.app.request('/api/sellers/me/books', { headers: bearer(token) })).status).toBe(200);
+  expect((await fetch(`${auth.url}/api/sessions/current`, { method: 'DELETE', headers: bearer(token) })).status).toBe(204);
+  const refusedAfter = await eventually(async () => (await catalog.app.request('/api/sellers/me/books', { headers: bearer(token) })).status === 401, 2000);
+  expect(refusedAfter).not.toBeNull();
+  const create = await catalog.app.request('/api/books', jsonInit('POST', { title: 'Too Late', author: 'X', priceCents: 100, stock: 1 }, bearer(token)));
+  expect(create.status).toBe(401);
+});
