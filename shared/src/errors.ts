@@ -103,4 +103,5 @@ export function problemErrorHandler(log: Logger): ErrorHandler {
   };
 }
 
-export const notFoundHandler: NotFoundHandler = (c) => problemResponse(404, `No route for ${c.req.method} ${c.req.path}`);
+// The path is not echoed back: an answer must never carry text the caller chose.
+export const notFoundHandler: NotFoundHandler = () => problemResponse(404, 'There is nothing at this address');

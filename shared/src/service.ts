@@ -60,7 +60,11 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
       });
     });
   });
-  app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], frameAncestors: ["'none'"] } }));
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'self'"], formAction: ["'self'"], baseUri: ["'none'"], objectSrc: ["'none'"], frameAncestors: ["'none'"] },
+    }),
+  );
   const tooLarge = () => problemResponse(413, 'The request body is too large');
   const defaultLimit = bodyLimit({ maxSize: options.maxBodyBytes ?? 64 * 1024, onError: tooLarge });
   const uploadLimit = options.uploads && bodyLimit({ maxSize: options.uploads.maxBytes, onError: tooLarge });

@@ -44,6 +44,11 @@ export async function fetchFragment(budgetMs: number, log: Logger, request: Frag
       timeoutMs: budgetMs,
     });
     if (response.status >= 500) throw new ServiceUnavailableError(request.client.service, `status ${response.status}`);
+    // Only a service's own HTML is embedded; anything else (a JSON error, say) is never pasted into a page.
+    if (!response.headers.get('content-type')?.startsWith('text/html')) {
+      await response.body?.cancel();
+      throw new ServiceUnavailableError(request.client.service, `answered ${response.status} without HTML`);
+    }
     return { html: raw(await response.text()), status: response.status, ok: true };
   } catch (error) {
     if (!(error instanceof ServiceUnavailableError)) throw error;

@@ -9,11 +9,12 @@ import { webConfigSchema } from './config.ts';
 
 const config = loadConfig(webConfigSchema);
 const log = createLogger({ service: 'web', level: config.LOG_LEVEL });
-const serviceHeaders = { [serviceTokenHeader]: config.SERVICE_TOKEN };
+// Only auth gets the service token (revocation feed, the browser's address for throttling): catalog
+// and purchase see the web front as they see any client, with the user's token.
 const clients = {
-  auth: createHttpClient({ service: 'auth', baseUrl: config.AUTH_URL, timeoutMs: 3000, headers: serviceHeaders }),
-  catalog: createHttpClient({ service: 'catalog', baseUrl: config.CATALOG_URL, timeoutMs: 3000, headers: serviceHeaders }),
-  purchase: createHttpClient({ service: 'purchase', baseUrl: config.PURCHASE_URL, timeoutMs: 3000, headers: serviceHeaders }),
+  auth: createHttpClient({ service: 'auth', baseUrl: config.AUTH_URL, timeoutMs: 3000, headers: { [serviceTokenHeader]: config.SERVICE_TOKEN } }),
+  catalog: createHttpClient({ service: 'catalog', baseUrl: config.CATALOG_URL, timeoutMs: 3000 }),
+  purchase: createHttpClient({ service: 'purchase', baseUrl: config.PURCHASE_URL, timeoutMs: 3000 }),
 };
 const verifier = createTokenVerifier({ auth: clients.auth, log });
 verifier.start();

@@ -115,3 +115,27 @@ test('with catalog down, catalog pages show a retry box and the account menu sti
     orphan.close();
   }
 });
+
+test('a crafted address cannot put markup into a page', async () => {
+  const cookie = sessionCookieFrom(await web.submit('/login', { email: seller.email, password: seller.password }));
+  const attack = '/sell/a%5C%3Cdiv%20hx-post=%5Csell%5C1%5Cdelete%20hx-trigger=load%3Ex%3C%5Cdiv%3E/edit';
+  for (const path of [attack, '/books/1%3Cscript%3E', '/catalog?q=%3Cdiv%20hx-get=x%3E', '/covers/..%2F..%2Fetc%2Fpasswd']) {
+    const response = await web.browse(path, { cookie });
+    expect(response.status).toBeLessThan(500);
+    const body = await response.text();
+    expect(body).not.toContain('hx-trigger=load');
+    expect(body).not.toContain('<div hx-get=x>');
+    expect(body).not.toContain('<script>');
+  }
+  // A service answering JSON where HTML was expected is shown as unavailable, never pasted in.
+  const json = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => Response.json({ detail: '<b hx-get="/x">injected</b>' }, { status: 404 }) });
+  const odd = startTestWeb({ auth: auth.url, catalog: `http://127.0.0.1:${json.port}` });
+  try {
+    const page = await (await odd.browse('/books/1')).text();
+    expect(page).not.toContain('injected');
+    expect(page).toContain('unavailable right now');
+  } finally {
+    odd.close();
+    await json.stop(true);
+  }
+});

@@ -13,7 +13,7 @@ export const downUrl = 'http://127.0.0.1:1';
 
 export function startTestWeb(urls: { auth: string; catalog?: string; purchase?: string }, options: { budgetMs?: number } = {}) {
   const headers = { [serviceTokenHeader]: testServiceToken };
-  const client = (service: string, baseUrl: string) => createHttpClient({ service, baseUrl, timeoutMs: 2000, headers });
+  const client = (service: string, baseUrl: string) => createHttpClient({ service, baseUrl, timeoutMs: 2000, headers: service === 'auth' ? headers : {} });
   const { verifier } = testVerifier(urls.auth);
   const log = createMemoryLogger('web');
   const app = createApp({

@@ -6,8 +6,8 @@ import { fragment, respond } from '../render.ts';
 
 export const catalogPages = new Hono<WebEnv>()
   .get('/catalog', showCatalog)
-  .get('/books/:id', showBook)
-  .get('/covers/:file', proxyCover);
+  .get('/books/:id{[0-9]{1,10}}', showBook)
+  .get('/covers/:file{[a-f0-9]{40}\\.[a-z]{3,4}}', proxyCover);
 
 /** The whole catalog page; to htmx (search as you type, pages) only the results it swaps. */
 async function showCatalog(c: Context<WebEnv>) {
@@ -19,15 +19,15 @@ async function showCatalog(c: Context<WebEnv>) {
 }
 
 async function showBook(c: Context<WebEnv>) {
-  const id = c.req.param('id');
-  const main = await fragment(c, { client: c.var.deps.clients.catalog, path: `/fragments/books/${encodeURIComponent(id ?? '')}`, label: 'This book', retryUrl: c.req.url });
+  const id = Number(c.req.param('id'));
+  const main = await fragment(c, { client: c.var.deps.clients.catalog, path: `/fragments/books/${id}`, label: 'This book', retryUrl: c.req.url });
   return respond(c, 'Book', main, main.ok ? main.status : 200);
 }
 
 /** Covers live with catalog (on the shared volume); the browser only ever talks to the web front. */
 async function proxyCover(c: Context<WebEnv>) {
   try {
-    const response = await c.var.deps.clients.catalog.request(`/covers/${encodeURIComponent(c.req.param('file') ?? '')}`);
+    const response = await c.var.deps.clients.catalog.request(`/covers/${c.req.param('file')}`);
     const headers = new Headers();
     for (const name of ['content-type', 'cache-control', 'content-length']) {
       const value = response.headers.get(name);

@@ -7,24 +7,23 @@ import type { WebEnv } from '../app.ts';
 import { fragment, redirectTo, respond } from '../render.ts';
 import { safeNextPath } from '../session.ts';
 
+// Ids are digits only; the catalog path is built from the parsed number, never from the raw URL.
 export const sellPages = new Hono<WebEnv>()
-  .get('/sell', (c) => showSellerPage(c, 'My books'))
-  .get('/sell/new', (c) => showSellerPage(c, 'Add a book'))
-  .get('/sell/:id/edit', (c) => showSellerPage(c, 'Edit a book'))
-  .post('/sell/new', submitSellerForm)
-  .post('/sell/:id/edit', submitSellerForm)
-  .post('/sell/:id/delete', submitSellerForm)
-  .post('/sell/:id/cover', submitSellerForm);
+  .get('/sell', (c) => showSellerPage(c, 'My books', '/sell'))
+  .get('/sell/new', (c) => showSellerPage(c, 'Add a book', '/sell/new'))
+  .get('/sell/:id{[0-9]{1,10}}/edit', (c) => showSellerPage(c, 'Edit a book', `/sell/${Number(c.req.param('id'))}/edit`))
+  .post('/sell/new', (c) => submitSellerForm(c, '/sell/new'))
+  .post('/sell/:id{[0-9]{1,10}}/:action{edit|delete|cover}', (c) => submitSellerForm(c, `/sell/${Number(c.req.param('id'))}/${c.req.param('action')}`));
 
 function loginFirst(c: Context<WebEnv>) {
   return redirectTo(c, `/login?next=${encodeURIComponent(c.req.path)}`);
 }
 
 /** GET /sell… → catalog's /fragments/sell…, with the seller's token. */
-async function showSellerPage(c: Context<WebEnv>, title: string) {
+async function showSellerPage(c: Context<WebEnv>, title: string, path: string) {
   if (!c.var.principal) return loginFirst(c);
   const search = new URL(c.req.url).search;
-  const main = await fragment(c, { client: c.var.deps.clients.catalog, path: `/fragments${c.req.path}${search}`, label: 'Your books', retryUrl: c.req.url });
+  const main = await fragment(c, { client: c.var.deps.clients.catalog, path: `/fragments${path}${search}`, label: 'Your books', retryUrl: c.req.url });
   if (main.status === 401) return loginFirst(c);
   return respond(c, title, main, main.ok ? main.status : 200);
 }
@@ -33,12 +32,12 @@ async function showSellerPage(c: Context<WebEnv>, title: string) {
  * POST /sell… → the same form body to catalog's /fragments/sell…. Catalog answers 303 when it is
  * done (the browser follows) or the form again with its errors.
  */
-async function submitSellerForm(c: Context<WebEnv>) {
+async function submitSellerForm(c: Context<WebEnv>, path: string) {
   const { deps, principal } = c.var;
   if (!principal) return loginFirst(c);
   let response: Response;
   try {
-    response = await deps.clients.catalog.request(`/fragments${c.req.path}`, {
+    response = await deps.clients.catalog.request(`/fragments${path}`, {
       method: 'POST',
       headers: { 'content-type': c.req.header('content-type') ?? 'application/x-www-form-urlencoded', authorization: `Bearer ${principal.token}` },
       body: await c.req.arrayBuffer(),
