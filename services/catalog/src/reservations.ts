@@ -3,7 +3,7 @@
  * (`stock = stock - q WHERE stock >= q`): either it changes one row or the order is refused, so no
  * number of concurrent buyers can oversell. For every book, stock + reserved + sold never changes.
  */
-import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import { Book, Reservation } from './entities.ts';
@@ -13,8 +13,8 @@ function toItem(row: Reservation): ReservedItem {
   return { bookId: row.bookId, quantity: row.quantity, unitPriceCents: row.unitPriceCents, title: row.title };
 }
 
-async function reservationsOf(em: EntityManager, orderId: string): Promise<Reservation[]> {
-  return em.find(Reservation, { orderId }, { orderBy: { bookId: 'asc' }, connectionType: 'write' });
+async function reservationsOf(em: EntityManager, orderId: string, lock = false): Promise<Reservation[]> {
+  return em.find(Reservation, { orderId }, { orderBy: { bookId: 'asc' }, connectionType: 'write', ...(lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}) });
 }
 
 /** What an earlier reserve for this order did, if there was one: the same answer again. */
@@ -55,9 +55,13 @@ export async function reserveStock(em: EntityManager, input: ReservationInput): 
       return reserved;
     });
   } catch (error) {
-    // The same order reserved twice at once: the other call won; its answer is ours.
-    if (!(error instanceof UniqueConstraintViolationException)) throw error;
-    return earlierAnswer(await reservationsOf(em.fork(), input.orderId)) ?? [];
+    // The same order reserved twice at once: the other call won (its rows are unique per order and
+    // book, or it took the last copies first); its answer is ours.
+    const lost = error instanceof UniqueConstraintViolationException || (error instanceof ProblemError && error.status === 409);
+    if (!lost) throw error;
+    const winner = earlierAnswer(await reservationsOf(em.fork(), input.orderId));
+    if (winner) return winner;
+    throw error;
   }
 }
 
@@ -70,22 +74,29 @@ function shortOfStock(bookId: number, wanted: number, book: Book | null) {
   });
 }
 
-/** Marks an order's reservation sold. Idempotent; 404 for an unknown order, 409 if it was released. */
+/**
+ * Marks an order's reservation sold. Idempotent; 404 for an unknown order, 409 if it was released.
+ * The order's rows are locked first, so a release arriving at the same moment waits and then sees
+ * them sold (or the commit sees them released): never both answered as done.
+ */
 export async function commitReservation(em: EntityManager, orderId: string): Promise<ReservedItem[]> {
-  const rows = await reservationsOf(em, orderId);
-  if (rows.length === 0) throw new ProblemError(404, `No reservation for order ${orderId}`);
-  if (rows.some((row) => row.state === 'released')) throw new ProblemError(409, 'This reservation was released and cannot be committed');
-  await em.nativeUpdate(Reservation, { orderId, state: 'reserved' }, { state: 'committed', updatedAt: new Date() });
-  return rows.map(toItem);
+  return em.fork().transactional(async (tx) => {
+    const rows = await reservationsOf(tx, orderId, true);
+    if (rows.length === 0) throw new ProblemError(404, `No reservation for order ${orderId}`);
+    if (rows.some((row) => row.state === 'released')) throw new ProblemError(409, 'This reservation was released and cannot be committed');
+    await tx.nativeUpdate(Reservation, { orderId, state: 'reserved' }, { state: 'committed', updatedAt: new Date() });
+    return rows.map(toItem);
+  });
 }
 
 /**
- * Gives an order's reserved copies back to stock. Idempotent: each row is released by a conditional
- * UPDATE, so a repeat (or two at once) returns nothing twice. 409 if the order was already sold.
+ * Gives an order's reserved copies back to stock. Idempotent: the order's rows are locked, and each
+ * is released by a conditional UPDATE, so a repeat (or two at once) returns nothing twice.
+ * 409 if the order was sold.
  */
 export async function releaseReservation(em: EntityManager, orderId: string): Promise<void> {
   await em.fork().transactional(async (tx) => {
-    const rows = await reservationsOf(tx, orderId);
+    const rows = await reservationsOf(tx, orderId, true);
     if (rows.some((row) => row.state === 'committed')) throw new ProblemError(409, 'This order was sold; its reservation cannot be released');
     for (const row of rows.filter((candidate) => candidate.state === 'reserved')) {
       const released = await tx.nativeUpdate(Reservation, { id: row.id, state: 'reserved' }, { state: 'released', updatedAt: new Date() });

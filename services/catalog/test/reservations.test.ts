@@ -119,3 +119,30 @@ test('a user token, or no credentials, cannot reserve, commit or release', async
   expect((await catalog.app.request('/api/reservations/user-try', { method: 'DELETE', headers: bearer(seller) })).status).toBe(403);
   expect(await stockOf(book.id)).toBe(5);
 });
+
+test('a commit and a release racing for the same order: exactly one wins, and stock agrees with it', async () => {
+  const book = await catalog.addBook(seller, { title: 'Contested', stock: 100 });
+  for (let i = 0; i < 30; i++) await reserve(`race-${i}`, [{ bookId: book.id, quantity: 1 }]);
+  const outcomes = await Promise.all(
+    Array.from({ length: 30 }, async (_, i) => {
+      const [commit, release] = await Promise.all([
+        catalog.asService(`/api/reservations/race-${i}/commit`, 'POST'),
+        catalog.asService(`/api/reservations/race-${i}`, 'DELETE'),
+      ]);
+      return { commit: commit.status, release: release.status };
+    }),
+  );
+  for (const outcome of outcomes) expect([outcome.commit === 200, outcome.release === 204].filter(Boolean)).toHaveLength(1);
+  const sold = outcomes.filter((outcome) => outcome.commit === 200).length;
+  expect(await stockOf(book.id)).toBe(100 - sold);
+  expect(await accounted(book.id)).toBe(100);
+});
+
+test('the same order retried at once for the last copy answers the same success to both', async () => {
+  for (let i = 0; i < 10; i++) {
+    const book = await catalog.addBook(seller, { title: `Single Copy ${i}`, stock: 1 });
+    const [a, b] = await Promise.all([reserve(`retry-${i}`, [{ bookId: book.id, quantity: 1 }]), reserve(`retry-${i}`, [{ bookId: book.id, quantity: 1 }])]);
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(await stockOf(book.id)).toBe(0);
+  }
+});
