@@ -8,7 +8,7 @@ import { Revocation, Session, User, type Role } from './entities.ts';
 import type { SigningKey } from './keys.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import type { LoginInput, PublicUser, RegisterInput, SessionCreated } from './schemas.ts';
-import { accountKey, addressKey, clearFailures, lockedFor, recordFailure, type ThrottlePolicy } from './throttle.ts';
+import { accountKey, addressKey, countAttempt, forgiveAttempt, registrationKey, type ThrottlePolicy } from './throttle.ts';
 
 export function toPublicUser(user: User): PublicUser {
   return { id: user.id, name: user.name, email: user.email, role: user.role, createdAt: user.createdAt.toISOString() };
@@ -28,29 +28,45 @@ export async function registerUser(em: EntityManager, input: RegisterInput, role
   return user;
 }
 
+export interface Limits extends ThrottlePolicy {
+  maxFailuresPerAccount: number;
+  maxFailuresPerAddress: number;
+  maxRegistrationsPerAddress: number;
+}
+
 export interface LoginContext {
   key: SigningKey;
   ttlSeconds: number;
-  throttle: ThrottlePolicy;
+  limits: Limits;
   clientAddress: string;
+}
+
+function tooMany(what: string, seconds: number) {
+  return new ProblemError(429, `Too many ${what}. Try again in ${seconds} seconds.`, {}, { 'retry-after': String(seconds) });
+}
+
+/** Counts a sign-up against the client's address; 429 past the limit (each one costs an argon2 hash). */
+export async function admitRegistration(em: EntityManager, clientAddress: string, limits: Limits): Promise<void> {
+  const wait = await countAttempt(em, registrationKey(clientAddress), limits.maxRegistrationsPerAddress, limits);
+  if (wait > 0) throw tooMany('sign-ups from your network', wait);
 }
 
 const badCredentials = 'Email or password is incorrect';
 
 /** Checks the password and opens a session; 401 for any wrong pair, 429 while throttled. */
 export async function logIn(em: EntityManager, input: LoginInput, context: LoginContext): Promise<SessionCreated> {
-  const keys = [accountKey(input.email), addressKey(context.clientAddress)];
-  const wait = await lockedFor(em, keys);
-  if (wait > 0) {
-    throw new ProblemError(429, `Too many failed logins. Try again in ${wait} seconds.`, {}, { 'retry-after': String(wait) });
-  }
+  const { limits } = context;
+  const account = accountKey(input.email);
+  const address = addressKey(context.clientAddress);
+  // The attempt is counted before the password is checked, so parallel guesses cannot outrun the count.
+  const wait = Math.max(
+    await countAttempt(em, account, limits.maxFailuresPerAccount, limits),
+    await countAttempt(em, address, limits.maxFailuresPerAddress, limits),
+  );
+  if (wait > 0) throw tooMany('failed logins', wait);
   const user = await em.findOne(User, { email: input.email }, { connectionType: 'write' });
-  if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) {
-    await recordFailure(em, keys[0]!, context.throttle.maxFailuresPerAccount, context.throttle);
-    await recordFailure(em, keys[1]!, context.throttle.maxFailuresPerAddress, context.throttle);
-    throw new ProblemError(401, badCredentials);
-  }
-  await clearFailures(em, keys[0]!);
+  if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) throw new ProblemError(401, badCredentials);
+  await forgiveAttempt(em, account, address);
   const now = new Date();
   const session = em.create(Session, {
     id: crypto.randomUUID(),

@@ -24,7 +24,7 @@ import { validJson, validQuery } from '@bookstore/shared/validation';
 import { htmlContentType } from '@bookstore/shared/html';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
-import { logIn, registerUser, revocationsSince, revokeSession, toPublicUser, verifyOwnToken } from './accounts.ts';
+import { admitRegistration, logIn, registerUser, revocationsSince, revokeSession, toPublicUser, verifyOwnToken, type Limits } from './accounts.ts';
 import type { AuthConfig } from './config.ts';
 import { User } from './entities.ts';
 import { accountMenu, loginForm, notice, registerForm, userTable } from './fragments.ts';
@@ -37,7 +37,7 @@ export interface AuthDeps {
   log: Logger;
   config: Pick<
     AuthConfig,
-    'SERVICE_TOKEN' | 'TOKEN_TTL_SECONDS' | 'LOGIN_MAX_FAILURES_PER_ACCOUNT' | 'LOGIN_MAX_FAILURES_PER_ADDRESS' | 'LOGIN_LOCK_SECONDS'
+    'SERVICE_TOKEN' | 'TOKEN_TTL_SECONDS' | 'LOGIN_MAX_FAILURES_PER_ACCOUNT' | 'LOGIN_MAX_FAILURES_PER_ADDRESS' | 'LOGIN_LOCK_SECONDS' | 'REGISTRATIONS_PER_ADDRESS'
   >;
 }
 
@@ -74,23 +74,14 @@ export function createApp(deps: AuthDeps) {
 export type AuthApp = ReturnType<typeof createApp>;
 
 const register = factory.createHandlers(validJson(registerInput), async (c) => {
+  await admitRegistration(c.var.em, clientAddress(c), limits(c.var.deps.config));
   const user = await registerUser(c.var.em, c.req.valid('json'));
   return c.json(toPublicUser(user), 201);
 });
 
 const login = factory.createHandlers(validJson(loginInput), async (c) => {
   const { config, key } = c.var.deps;
-  const session = await logIn(c.var.em, c.req.valid('json'), {
-    key,
-    ttlSeconds: config.TOKEN_TTL_SECONDS,
-    clientAddress: clientAddress(c),
-    throttle: {
-      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
-      maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
-      lockSeconds: config.LOGIN_LOCK_SECONDS,
-      windowSeconds: 15 * 60,
-    },
-  });
+  const session = await logIn(c.var.em, c.req.valid('json'), { key, ttlSeconds: config.TOKEN_TTL_SECONDS, clientAddress: clientAddress(c), limits: limits(config) });
   return c.json(session, 201);
 });
 
@@ -138,6 +129,16 @@ const usersFragment = factory.createHandlers(validQuery(pageQuery), async (c) =>
 });
 
 // --- helpers of this file -------------------------------------------------------------------
+
+function limits(config: AuthDeps['config']): Limits {
+  return {
+    maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    maxRegistrationsPerAddress: config.REGISTRATIONS_PER_ADDRESS,
+    lockSeconds: config.LOGIN_LOCK_SECONDS,
+    windowSeconds: 15 * 60,
+  };
+}
 
 function currentCaller(c: Context<Env>) {
   const token = bearerToken(c.req.header('authorization'));

@@ -15,6 +15,7 @@ export const authConfigSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
   LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).default(60),
+  REGISTRATIONS_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
   LOG_LEVEL: logLevel,
 });
 export type AuthConfig = z.infer<typeof authConfigSchema>;

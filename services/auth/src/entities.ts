@@ -48,7 +48,10 @@ export const Revocation = defineEntity({
 });
 export type Revocation = InferEntity<typeof Revocation>;
 
-/** Failed logins per key (`account:<email>` or `address:<ip>`) in the current window. */
+/**
+ * Attempts per key (`account:<email>`, `address:<ip>`, `register:<ip>`) in the current window, and
+ * the lock that follows too many: `lockLevel` counts locks in the window, each twice as long.
+ */
 export const LoginThrottle = defineEntity({
   name: 'LoginThrottle',
   tableName: 'login_throttles',
@@ -57,6 +60,7 @@ export const LoginThrottle = defineEntity({
     failures: p.integer(),
     windowStartedAt: p.datetime(),
     lockedUntil: p.datetime().nullable(),
+    lockLevel: p.integer().default(0),
   },
 });
 export type LoginThrottle = InferEntity<typeof LoginThrottle>;

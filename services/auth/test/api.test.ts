@@ -102,6 +102,29 @@ describe.each(['mariadb', 'sqlite'] as const)('auth API on %s', (kind) => {
     expect(locked.headers.get('content-type')).toContain('application/problem+json');
   });
 
+  test('40 guesses at once get no more password checks than 5 slow ones', async () => {
+    const { email, password } = await auth.signUp('Parallel Target');
+    const guesses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => login({ email, password: i === 33 ? password : `wrong-${i}` })),
+    );
+    const statuses = guesses.map((response) => response.status);
+    expect(statuses.filter((status) => status >= 500)).toEqual([]);
+    expect(statuses.filter((status) => status === 401 || status === 201).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(35);
+    expect((await login({ email, password })).status).toBe(429);
+  });
+
+  test('sign-ups from one address are limited: each costs a password hash', async () => {
+    const headers = { 'x-client-address': '198.51.100.200', 'x-service-token': testServiceToken };
+    const attempts = [];
+    for (let i = 0; i < 21; i++) {
+      attempts.push(await auth.app.request('/api/users', jsonInit('POST', { name: `Bulk ${i}`, email: `bulk-${i}@example.test`, password: 'bulk-password' }, headers)));
+    }
+    expect(attempts.slice(0, 20).every((response) => response.status === 201)).toBe(true);
+    expect(attempts[20]!.status).toBe(429);
+    expect(attempts[20]!.headers.get('retry-after')).toBeTruthy();
+  });
+
   test('one client address guessing many accounts is throttled too', async () => {
     const headers = { 'x-client-address': '203.0.113.77', 'x-service-token': testServiceToken };
     for (let i = 0; i < 20; i++) await login({ email: `guess-${i}@example.test`, password: 'guess' }, headers);

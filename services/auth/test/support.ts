@@ -16,6 +16,7 @@ export const testAuthConfig: AuthDeps['config'] = {
   LOGIN_MAX_FAILURES_PER_ACCOUNT: 5,
   LOGIN_MAX_FAILURES_PER_ADDRESS: 20,
   LOGIN_LOCK_SECONDS: 60,
+  REGISTRATIONS_PER_ADDRESS: 20,
 };
 
 export async function startTestAuth(kind: TestDatabaseKind = 'mariadb', options: { readUrls?: string[] } = {}) {
