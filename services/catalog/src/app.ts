@@ -216,7 +216,8 @@ const submitBookEdit = factory.createHandlers(async (c) => {
   const fields = bookFormFields.parse(await c.req.parseBody());
   const parsed = parseBookForm(fields);
   if (!parsed.ok) return c.html(bookForm({ book: toBookJson(found), values: fields, errors: parsed.errors }), 400);
-  await updateBook(c.var.em, found.id, c.var.principal!, parsed.input);
+  const stockWas = /^\d{1,9}$/.test(fields.stockWas) ? Number(fields.stockWas) : undefined;
+  await updateBook(c.var.em, found.id, c.var.principal!, parsed.input, { stockWas });
   return c.redirect('/sell?done=saved', 303);
 });
 

@@ -1,4 +1,5 @@
 /** Books: search the catalog, read one, and let a seller (or an admin) add, change and remove theirs. */
+import { raw } from '@mikro-orm/core';
 import type { Principal } from '@bookstore/shared/auth';
 import { readWithFallback, type EntityManager, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
@@ -154,10 +155,20 @@ export async function bookToChange(em: EntityManager, id: number, caller: Princi
   return book;
 }
 
-export async function updateBook(em: EntityManager, id: number, caller: Principal, patch: BookPatch): Promise<Book> {
+/**
+ * Changes a book. With `stockWas` (the stock the seller saw when they opened the form), stock moves
+ * by the difference instead of being overwritten: copies reserved or sold meanwhile stay taken.
+ */
+export async function updateBook(em: EntityManager, id: number, caller: Principal, patch: BookPatch, options: { stockWas?: number } = {}): Promise<Book> {
   const book = await bookToChange(em, id, caller);
-  em.assign(book, { ...patch, updatedAt: new Date() });
+  const { stock, ...rest } = patch;
+  const delta = stock !== undefined && options.stockWas !== undefined ? stock - options.stockWas : undefined;
+  em.assign(book, { ...rest, ...(stock !== undefined && delta === undefined ? { stock } : {}), updatedAt: new Date() });
   await em.flush();
+  if (delta) {
+    await em.nativeUpdate(Book, { id }, { stock: raw('case when stock + ? < 0 then 0 else stock + ? end', [delta, delta]) });
+    await em.refresh(book);
+  }
   return book;
 }
 

@@ -117,6 +117,8 @@ export const bookFormFields = z.object({
   description: z.string().max(20_000).catch(''),
   price: z.string().max(100).catch(''),
   stock: z.string().max(100).catch(''),
+  /** The stock shown when the edit form was opened: a save changes stock by the difference. */
+  stockWas: z.string().max(20).catch(''),
 });
 export type BookFormFields = z.infer<typeof bookFormFields>;
 

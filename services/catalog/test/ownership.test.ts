@@ -140,3 +140,18 @@ describe('through the web', () => {
     expect(post.headers.get('location')).toStartWith('/login');
   });
 });
+
+test('saving the edit form keeps copies reserved meanwhile: stock moves by what the seller changed', async () => {
+  const book = await catalog.addBook(alice.token, { title: 'Busy Seller', stock: 29 });
+  const cookie = sessionCookieFrom(await web.submit('/login', { email: alice.email, password: alice.password }));
+  const form = await (await web.browse(`/sell/${book.id}/edit`, { cookie })).text();
+  expect(form).toContain('name="stockWas" value="29"');
+  // While the form is open, a buyer reserves 5 copies.
+  expect((await catalog.asService('/api/reservations', 'POST', { orderId: 'while-editing', items: [{ bookId: book.id, quantity: 5 }] })).status).toBe(201);
+  // The seller changes only the description and saves the stock figure they saw.
+  await web.submit(`/sell/${book.id}/edit`, { title: 'Busy Seller', author: 'An Author', description: 'New words.', price: '10.00', stock: '29', stockWas: '29' }, { cookie });
+  expect(await bookOf(book.id)).toMatchObject({ stock: 24, description: 'New words.' });
+  // Adding 6 copies in the form adds 6 to what is there now.
+  await web.submit(`/sell/${book.id}/edit`, { title: 'Busy Seller', author: 'An Author', description: 'New words.', price: '10.00', stock: '30', stockWas: '24' }, { cookie });
+  expect((await bookOf(book.id)).stock).toBe(30);
+});
