@@ -8,7 +8,7 @@ import { createMiddleware } from 'hono/factory';
 import { Jwt } from 'hono/utils/jwt';
 import { z } from 'zod';
 import { ProblemError } from './errors.ts';
-import type { HttpClient } from './http.ts';
+import { ServiceUnavailableError, type HttpClient } from './http.ts';
 import type { Logger } from './log.ts';
 
 /** A public key as published in a JWKS. */
@@ -50,7 +50,11 @@ export const signingAlgorithm = 'EdDSA';
 export const serviceTokenHeader = 'x-service-token';
 
 export interface TokenVerifier {
-  /** The principal for a valid, unrevoked token; null otherwise. */
+  /**
+   * The principal for a valid, unrevoked token; null for any other token. Throws
+   * ServiceUnavailableError when it cannot tell (auth's keys could not be loaded yet): a valid
+   * session must not be thrown away because auth was down when this process started.
+   */
   verify(token: string): Promise<Principal | null>;
   /** Fetches keys and the revocation feed now; throws if auth cannot be reached. */
   refresh(): Promise<void>;
@@ -83,12 +87,20 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const revoked = new Map<string, number>();
   let timer: ReturnType<typeof setInterval> | undefined;
 
-  async function loadKeys() {
-    const response = await options.auth.request('/.well-known/jwks.json');
-    if (!response.ok) throw new Error(`jwks answered ${response.status}`);
-    const body = (await response.json()) as { keys: PublicJwk[] };
-    keys = body.keys;
-    keysFetchedAt = Date.now();
+  let loadingKeys: Promise<void> | null = null;
+  /** Fetches auth's keys; callers arriving while a fetch is under way share it. */
+  function loadKeys(): Promise<void> {
+    loadingKeys ??= (async () => {
+      try {
+        keysFetchedAt = Date.now();
+        const response = await options.auth.request('/.well-known/jwks.json');
+        if (!response.ok) throw new Error(`jwks answered ${response.status}`);
+        keys = ((await response.json()) as { keys: PublicJwk[] }).keys;
+      } finally {
+        loadingKeys = null;
+      }
+    })();
+    return loadingKeys;
   }
 
   async function pollFeed() {
@@ -111,9 +123,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       return null;
     }
     // A key we have not seen: auth may have rotated. Refetch, at most once per 5 s.
-    if (!keys.some((key) => key.kid === kid) && Date.now() - keysFetchedAt > 5000) {
+    if (!keys.some((key) => key.kid === kid) && (loadingKeys || Date.now() - keysFetchedAt > 5000)) {
       await loadKeys().catch((error) => options.log?.warn('cannot fetch auth keys', { error: (error as Error).message }));
     }
+    if (keys.length === 0) throw new ServiceUnavailableError('auth', 'signing keys not loaded yet');
     try {
       const payload = await Jwt.verifyWithJwks(token, { keys, allowedAlgorithms: [signingAlgorithm] });
       const claims = tokenClaims.parse(payload);
@@ -132,8 +145,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     status: () => ({ keys: keys.length > 0, feedAgeMs: feedAnsweredAt === null ? null : Date.now() - feedAnsweredAt }),
     start() {
       if (timer) return;
-      const tick = () =>
-        pollFeed().catch((error) => options.log?.warn('revocation feed unreachable', { error: (error as Error).message }));
+      const tick = () => {
+        if (keys.length === 0) void loadKeys().catch(() => undefined);
+        return pollFeed().catch((error) => options.log?.warn('revocation feed unreachable', { error: (error as Error).message }));
+      };
       void tick();
       timer = setInterval(tick, pollMs);
     },
@@ -144,24 +159,41 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
-export type AuthVariables = { principal: Principal | null };
+export type AuthVariables = {
+  principal: Principal | null;
+  /** A token came but could not be checked (auth's keys not loaded yet). */
+  tokenUnchecked: boolean;
+};
 
 export function bearerToken(header: string | undefined): string | null {
   const match = header?.match(/^Bearer\s+(\S+)$/i);
   return match?.[1] ?? null;
 }
 
-/** Sets `c.var.principal` from a Bearer token when there is a valid one, null otherwise. */
+/**
+ * Sets `c.var.principal` from a Bearer token when there is a valid one, null otherwise. Public
+ * routes still answer when the token cannot be checked; `requirePrincipal` then answers 503.
+ */
 export function authenticate(verifier: Pick<TokenVerifier, 'verify'>): MiddlewareHandler<{ Variables: AuthVariables }> {
   return createMiddleware(async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
-    c.set('principal', token ? await verifier.verify(token) : null);
+    let principal: Principal | null = null;
+    let unchecked = false;
+    try {
+      principal = token ? await verifier.verify(token) : null;
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableError)) throw error;
+      unchecked = true;
+    }
+    c.set('principal', principal);
+    c.set('tokenUnchecked', unchecked);
     await next();
   });
 }
 
-/** The caller, or 401. */
-export function requirePrincipal(principal: Principal | null): Principal {
+/** The caller, or 401 (503 when their token could not be checked). */
+export function requirePrincipal({ principal, tokenUnchecked }: AuthVariables): Principal {
+  if (tokenUnchecked) throw new ServiceUnavailableError('auth', 'cannot check tokens yet');
   if (!principal) {
     throw new ProblemError(401, 'Log in to continue: the token is missing, expired or revoked', {}, { 'www-authenticate': 'Bearer' });
   }

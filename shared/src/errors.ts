@@ -3,6 +3,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
+import { ServiceUnavailableError } from './http.ts';
 import type { Logger } from './log.ts';
 
 // Clearer messages than zod's defaults for the two most common mistakes: a missing field, a wrong type.
@@ -92,6 +93,9 @@ export function validationHook(result: { success: true } | { success: false; err
 export function problemErrorHandler(log: Logger): ErrorHandler {
   return (error, c) => {
     if (error instanceof ProblemError) return problemResponse(error.status, error.detail, error.extra, error.headers);
+    if (error instanceof ServiceUnavailableError) {
+      return problemResponse(503, `A service this needs (${error.service}) is not answering. Please try again shortly.`, {}, { 'retry-after': '5' });
+    }
     if (error instanceof HTTPException) {
       // Hono's own middleware (body limit, csrf, malformed JSON) throws these; keep status, drop internals.
       const status = error.status;

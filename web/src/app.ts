@@ -18,7 +18,7 @@ import { createMiddleware } from 'hono/factory';
 import { csrf } from 'hono/csrf';
 import { serveStatic } from 'hono/bun';
 import { tokenCheckReadiness, type Principal, type TokenVerifier } from '@bookstore/shared/auth';
-import type { HttpClient } from '@bookstore/shared/http';
+import { ServiceUnavailableError, type HttpClient } from '@bookstore/shared/http';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
 import type { WebConfig } from './config.ts';
@@ -58,8 +58,14 @@ export function createApp(deps: WebDeps) {
     createMiddleware<WebEnv>(async (c, next) => {
       c.set('deps', deps);
       const token = readSessionToken(c);
-      const principal = token ? await deps.verifier.verify(token) : null;
-      if (token && !principal) endSession(c, deps.config.COOKIE_SECURE);
+      let principal: Principal | null = null;
+      try {
+        principal = token ? await deps.verifier.verify(token) : null;
+        if (token && !principal) endSession(c, deps.config.COOKIE_SECURE);
+      } catch (error) {
+        // Auth cannot be asked who this is: show the page signed out, but keep the cookie for later.
+        if (!(error instanceof ServiceUnavailableError)) throw error;
+      }
       c.set('principal', principal);
       await next();
     }),

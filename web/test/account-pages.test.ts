@@ -170,6 +170,20 @@ describe('when auth is down', () => {
     }
   });
 
+  test('a web front started while auth is down keeps the visitor\'s session cookie', async () => {
+    const { email, password } = await auth.signUp('Patient Visitor');
+    const cookie = sessionCookieFrom(await web.submit('/login', { email, password }));
+    const orphan = startTestWeb({ auth: downUrl });
+    try {
+      const response = await orphan.browse('/', { cookie });
+      expect(response.status).toBe(200);
+      expect(response.headers.getSetCookie()).toEqual([]);
+      expect(await response.text()).toContain('Your account is unavailable right now');
+    } finally {
+      orphan.close();
+    }
+  });
+
   test('login says to try again shortly, quickly, instead of hanging', async () => {
     const orphan = startTestWeb({ auth: downUrl });
     try {

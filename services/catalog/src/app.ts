@@ -100,18 +100,18 @@ const getBook = factory.createHandlers(validParams(idParam), async (c) => {
 });
 
 const addBook = factory.createHandlers(validJson(bookInput), async (c) => {
-  const book = await createBook(c.var.em, requirePrincipal(c.var.principal), c.req.valid('json'));
+  const book = await createBook(c.var.em, requirePrincipal(c.var), c.req.valid('json'));
   c.header('location', `/api/books/${book.id}`);
   return c.json(toBookJson(book), 201);
 });
 
 const changeBook = factory.createHandlers(validParams(idParam), validJson(bookPatch), async (c) => {
-  const book = await updateBook(c.var.em, c.req.valid('param').id, requirePrincipal(c.var.principal), c.req.valid('json'));
+  const book = await updateBook(c.var.em, c.req.valid('param').id, requirePrincipal(c.var), c.req.valid('json'));
   return c.json(toBookJson(book));
 });
 
 const deleteBook = factory.createHandlers(validParams(idParam), async (c) => {
-  await removeBook(c.var.em, c.req.valid('param').id, requirePrincipal(c.var.principal));
+  await removeBook(c.var.em, c.req.valid('param').id, requirePrincipal(c.var));
   return c.body(null, 204);
 });
 
@@ -122,7 +122,7 @@ const uploadCover = factory.createHandlers(validParams(idParam), async (c) => {
 
 const myBooks = factory.createHandlers(validQuery(sellerQuery), async (c) => {
   const { page, pageSize } = c.req.valid('query');
-  return c.json(await sellerBooks(c.var.em, requirePrincipal(c.var.principal).userId, page, pageSize));
+  return c.json(await sellerBooks(c.var.em, requirePrincipal(c.var).userId, page, pageSize));
 });
 
 const reserve = factory.createHandlers(validJson(reservationInput), async (c) => {
@@ -150,7 +150,7 @@ const serveCover = factory.createHandlers(async (c) => {
 });
 
 const principal = factory.createHandlers((c) => {
-  const { userId, role } = requirePrincipal(c.var.principal);
+  const { userId, role } = requirePrincipal(c.var);
   return c.json({ userId, role });
 });
 
@@ -259,7 +259,7 @@ async function bookForChange(c: Context<Env>): Promise<Book | Response> {
 
 /** Stores the uploaded "cover" file for a book the caller may change, and points the book at it. */
 async function saveCover(c: Context<Env>, bookId: number): Promise<Book> {
-  const book = await bookToChange(c.var.em, bookId, requirePrincipal(c.var.principal));
+  const book = await bookToChange(c.var.em, bookId, requirePrincipal(c.var));
   const type = c.req.header('content-type') ?? '';
   if (!type.startsWith('multipart/form-data')) {
     throw new ProblemError(415, 'Upload the cover as multipart/form-data with a "cover" file field', { errors: { cover: 'is missing' } });

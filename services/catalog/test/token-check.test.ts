@@ -24,3 +24,16 @@ test('after logout the token can no longer sell or list books, within 2 seconds'
   const create = await catalog.app.request('/api/books', jsonInit('POST', { title: 'Too Late', author: 'X', priceCents: 100, stock: 1 }, bearer(token)));
   expect(create.status).toBe(401);
 });
+
+test('a catalog that cannot reach auth answers 503 where a login is needed, and still lists books', async () => {
+  const { token } = await auth.signUp('Early Bird');
+  const orphan = await startTestCatalog('http://127.0.0.1:1');
+  try {
+    const mine = await orphan.app.request('/api/sellers/me/books', { headers: bearer(token) });
+    expect(mine.status).toBe(503);
+    expect(mine.headers.get('retry-after')).toBe('5');
+    expect((await orphan.app.request('/api/books', { headers: bearer(token) })).status).toBe(200);
+  } finally {
+    await orphan.close();
+  }
+});

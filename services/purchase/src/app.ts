@@ -43,6 +43,6 @@ const listDeliveryProviders = factory.createHandlers(async (c) => {
 });
 
 const principal = factory.createHandlers((c) => {
-  const { userId, role } = requirePrincipal(c.var.principal);
+  const { userId, role } = requirePrincipal(c.var);
   return c.json({ userId, role });
 });
