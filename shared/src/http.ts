@@ -68,7 +68,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     for (let i = 0; i < attempts; i++) {
       try {
         const response = await attempt(url, request, init.timeoutMs ?? timeoutMs);
-        if (retryableStatus.has(response.status) && i < attempts - 1) {
+        if (retryableStatus.has(response.status) && i < attempts - 1 && !init.signal?.aborted) {
           lastError = new ServiceUnavailableError(options.service, `status ${response.status}`);
           await response.body?.cancel();
           continue;
@@ -76,6 +76,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         return response;
       } catch (error) {
         lastError = error;
+        if (init.signal?.aborted) break; // the caller's own deadline has passed: no retry
         if (i < attempts - 1) await Bun.sleep(50 * (i + 1));
       }
     }

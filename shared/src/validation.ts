@@ -1,6 +1,7 @@
 /** Input validation for routes: zod schemas through Hono's validator, failures as 400 problems naming each field. */
 import { zValidator } from '@hono/zod-validator';
-import { validationHook } from './errors.ts';
+import type { Context } from 'hono';
+import { ProblemError, validationHook } from './errors.ts';
 
 type Schema = Parameters<typeof zValidator>[1];
 
@@ -11,3 +12,15 @@ type Schema = Parameters<typeof zValidator>[1];
 export const validJson = <S extends Schema>(schema: S) => zValidator('json', schema, validationHook);
 export const validQuery = <S extends Schema>(schema: S) => zValidator('query', schema, validationHook);
 export const validParams = <S extends Schema>(schema: S) => zValidator('param', schema, validationHook);
+
+/**
+ * The request's form fields (urlencoded or multipart). A body that claims to be a form but cannot be
+ * read (no boundary, cut short) is the client's mistake: 400, not 500.
+ */
+export async function readForm(c: Context): Promise<Record<string, string | File>> {
+  try {
+    return (await c.req.parseBody()) as Record<string, string | File>;
+  } catch {
+    throw new ProblemError(400, 'The form could not be read: send it as urlencoded or multipart/form-data', { errors: { body: 'could not be read' } });
+  }
+}

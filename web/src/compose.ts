@@ -42,6 +42,8 @@ export async function fetchFragment(budgetMs: number, log: Logger, request: Frag
       headers,
       body: request.json === undefined ? undefined : JSON.stringify(request.json),
       timeoutMs: budgetMs,
+      // The budget covers the retry too: the whole call, not each attempt.
+      signal: AbortSignal.timeout(budgetMs),
     });
     if (response.status >= 500) throw new ServiceUnavailableError(request.client.service, `status ${response.status}`);
     // Only a service's own HTML is embedded; anything else (a JSON error, say) is never pasted into a page.

@@ -156,6 +156,30 @@ describe('sessions', () => {
   });
 });
 
+test('a form body that cannot be read is a 400, not a server error', async () => {
+  for (const path of ['/login', '/register']) {
+    const response = await web.browse(path, { method: 'POST', body: 'x', headers: { 'content-type': 'multipart/form-data' } });
+    expect(response.status).toBe(400);
+  }
+  expect(web.log.lines.filter((line) => line.includes('"level":"error"'))).toEqual([]);
+});
+
+test('a slow service gets one time budget for the whole call, retry included', async () => {
+  let calls = 0;
+  const slow = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: async () => (calls++, await Bun.sleep(3000), new Response('late')) });
+  const impatient = startTestWeb({ auth: auth.url, catalog: `http://127.0.0.1:${slow.port}` }, { budgetMs: 300 });
+  try {
+    const page = await (await impatient.browse('/catalog')).text();
+    expect(page).toContain('The catalog is unavailable right now');
+    await Bun.sleep(300);
+    // The budget ran out on the first attempt; a second one would have doubled the wait.
+    expect(calls).toBe(1);
+  } finally {
+    impatient.close();
+    await slow.stop(true);
+  }
+});
+
 describe('when auth is down', () => {
   test('home still answers 200 and the account box says it is unavailable', async () => {
     const orphan = startTestWeb({ auth: downUrl });

@@ -24,7 +24,7 @@ import { createFactory } from 'hono/factory';
 import { authenticate, requirePrincipal, requireServiceToken, tokenCheckReadiness, type AuthVariables, type TokenVerifier } from '@bookstore/shared/auth';
 import { pingPrimary, type EntityManager, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
-import { validJson, validParams, validQuery } from '@bookstore/shared/validation';
+import { readForm, validJson, validParams, validQuery } from '@bookstore/shared/validation';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
 import { bookToChange, createBook, findBook, removeBook, searchBooks, sellerBooks, toBookJson, updateBook } from './books.ts';
@@ -197,7 +197,7 @@ const newBookForm = factory.createHandlers((c) => {
 const submitNewBook = factory.createHandlers(async (c) => {
   const seller = c.var.principal;
   if (!seller) return c.html(notice('Log in to sell books.'), 401);
-  const fields = bookFormFields.parse(await c.req.parseBody());
+  const fields = bookFormFields.parse(await readForm(c));
   const parsed = parseBookForm(fields);
   if (!parsed.ok) return c.html(bookForm({ values: fields, errors: parsed.errors }), 400);
   await createBook(c.var.em, seller, parsed.input);
@@ -213,7 +213,7 @@ const editBookForm = factory.createHandlers(async (c) => {
 const submitBookEdit = factory.createHandlers(async (c) => {
   const found = await bookForChange(c);
   if (found instanceof Response) return found;
-  const fields = bookFormFields.parse(await c.req.parseBody());
+  const fields = bookFormFields.parse(await readForm(c));
   const parsed = parseBookForm(fields);
   if (!parsed.ok) return c.html(bookForm({ book: toBookJson(found), values: fields, errors: parsed.errors }), 400);
   const stockWas = /^\d{1,9}$/.test(fields.stockWas) ? Number(fields.stockWas) : undefined;
@@ -264,11 +264,7 @@ async function saveCover(c: Context<Env>, bookId: number): Promise<Book> {
   if (!type.startsWith('multipart/form-data')) {
     throw new ProblemError(415, 'Upload the cover as multipart/form-data with a "cover" file field', { errors: { cover: 'is missing' } });
   }
-  // A body that claims to be multipart but is not (no boundary, cut short) is the client's mistake.
-  const form = await c.req.parseBody().catch(() => {
-    throw new ProblemError(400, 'The upload is not a valid multipart/form-data body', { errors: { cover: 'could not be read' } });
-  });
-  const upload = form['cover'];
+  const upload = (await readForm(c))['cover'];
   if (!(upload instanceof File)) throw new ProblemError(400, 'Choose an image file to upload', { errors: { cover: 'is missing' } });
   const { UPLOADS_DIR, MAX_COVER_BYTES } = c.var.deps.config;
   if (upload.size > MAX_COVER_BYTES) {

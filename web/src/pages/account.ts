@@ -2,6 +2,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { Problem } from '@bookstore/shared/errors';
+import { readForm } from '@bookstore/shared/validation';
 import { ServiceUnavailableError } from '@bookstore/shared/http';
 import { html, unavailableBox } from '@bookstore/shared/html';
 import { getConnInfo } from 'hono/bun';
@@ -27,7 +28,7 @@ async function showLogin(c: Context<WebEnv>) {
 }
 
 async function submitLogin(c: Context<WebEnv>) {
-  const form = await c.req.parseBody();
+  const form = await readForm(c);
   const email = formText.parse(form.email);
   const next = safeNextPath(form.next);
   const outcome = await callAuth(c, '/api/sessions', { email, password: formText.parse(form.password) });
@@ -46,7 +47,7 @@ async function showRegister(c: Context<WebEnv>) {
 }
 
 async function submitRegister(c: Context<WebEnv>) {
-  const form = await c.req.parseBody();
+  const form = await readForm(c);
   const input = { name: formText.parse(form.name), email: formText.parse(form.email), password: formText.parse(form.password) };
   const created = await callAuth(c, '/api/users', input);
   if (created.kind !== 'ok') {
