@@ -202,12 +202,8 @@ export function requirePrincipal({ principal, tokenUnchecked }: AuthVariables): 
 
 /** Only callers with the service token pass: reservations, revocation feed. User tokens never do. */
 export function requireServiceToken(serviceToken: string): MiddlewareHandler {
-  const expected = Buffer.from(serviceToken);
   return createMiddleware(async (c, next) => {
-    const given = Buffer.from(c.req.header(serviceTokenHeader) ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new ProblemError(403, 'This endpoint is for Bookstore services only');
-    }
+    if (!hasServiceToken(c.req.header(serviceTokenHeader), serviceToken)) throw new ProblemError(403, 'This endpoint is for Bookstore services only');
     await next();
   });
 }
@@ -228,8 +224,10 @@ export function tokenCheckReadiness(verifier: Pick<TokenVerifier, 'status' | 're
 }
 
 /** The config every service that checks tokens needs. */
+export const serviceTokenConfig = z.string().min(32, 'must be at least 32 characters');
+
 export const tokenCheckConfig = z.object({
   AUTH_URL: z.url().default('http://127.0.0.1:3001'),
-  SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters'),
+  SERVICE_TOKEN: serviceTokenConfig,
   REVOCATION_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
 });

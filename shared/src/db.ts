@@ -34,6 +34,11 @@ export function dialectOf(url: string): Dialect {
   return url.startsWith('sqlite:') ? 'sqlite' : 'mysql';
 }
 
+/** The dialect behind an entity manager (or a migration's driver). */
+export function dialectOfPlatform(holder: { getPlatform(): object }): Dialect {
+  return holder.getPlatform().constructor.name.toLowerCase().includes('sqlite') ? 'sqlite' : 'mysql';
+}
+
 /** Kysely's SqliteDialect over bun:sqlite: no native module needed. */
 class BunSqliteDialect extends SqliteDialect {
   constructor(path: string) {
@@ -107,7 +112,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Orm> {
  */
 export async function migrate(orm: MikroORM, log?: Logger): Promise<void> {
   const connection = (orm.em as EntityManager).getConnection();
-  if (connection.getPlatform().constructor.name.toLowerCase().includes('sqlite')) {
+  if (dialectOfPlatform(connection) === 'sqlite') {
     const applied = await orm.migrator.up();
     if (applied.length) log?.info('migrations applied', { migrations: applied.map((m) => m.name) });
     return;
@@ -135,8 +140,7 @@ export async function migrate(orm: MikroORM, log?: Logger): Promise<void> {
  * up() { addDialectSql(this, { mysql: ['create table …'], sqlite: ['create table …'] }); }
  */
 export function addDialectSql(migration: Migration, statements: Record<Dialect, string[]>): void {
-  const platform = (migration as unknown as { driver: { getPlatform(): object } }).driver.getPlatform();
-  const dialect: Dialect = platform.constructor.name.toLowerCase().includes('sqlite') ? 'sqlite' : 'mysql';
+  const dialect = dialectOfPlatform((migration as unknown as { driver: { getPlatform(): object } }).driver);
   for (const statement of statements[dialect]) migration.addSql(statement);
 }
 

@@ -42,6 +42,11 @@ export function field(options: FieldOptions): Html {
   </div>`;
 }
 
+/** A short message in place of content: not found, not allowed, log in first. */
+export function notice(message: string): Html {
+  return html`<div class="notice" role="status"><p>${message}</p></div>`;
+}
+
 /** A labelled multi-line text box with its error message beneath. */
 export function textArea(options: { label: string; name: string; value?: string; error?: string; maxlength?: number; rows?: number }): Html {
   const id = `field-${options.name}`;

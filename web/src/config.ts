@@ -1,14 +1,13 @@
 /** The web front's environment variables. */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { tokenCheckConfig } from '@bookstore/shared/auth';
 import { booleanFlag, logLevel, port, urlList } from '@bookstore/shared/config';
 
-export const webConfigSchema = z.object({
+export const webConfigSchema = tokenCheckConfig.extend({
   PORT: port(3000),
-  AUTH_URL: z.url().default('http://127.0.0.1:3001'),
   CATALOG_URL: z.url().default('http://127.0.0.1:3002'),
   PURCHASE_URL: z.url().default('http://127.0.0.1:3003'),
-  SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters'),
   /** Favicon, css and other static files: the NFS volume in Swarm. */
   STATIC_DIR: z.string().default(resolve(import.meta.dir, '../static')).transform((dir) => resolve(dir)),
   /** Time budget of one fragment call; a slower service shows a retry box instead. */

@@ -21,13 +21,13 @@ import { bearerToken, hasServiceToken, requireServiceToken } from '@bookstore/sh
 import { pingPrimary, readWithFallback, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import { validJson, validQuery } from '@bookstore/shared/validation';
-import { htmlContentType } from '@bookstore/shared/html';
+import { notice } from '@bookstore/shared/html';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
 import { admitRegistration, logIn, registerUser, revocationsSince, revokeSession, toPublicUser, verifyOwnToken, type Limits } from './accounts.ts';
 import type { AuthConfig } from './config.ts';
 import { User } from './entities.ts';
-import { accountMenu, loginForm, notice, registerForm, userTable } from './fragments.ts';
+import { accountMenu, loginForm, registerForm, userTable } from './fragments.ts';
 import type { SigningKey } from './keys.ts';
 import { loginFormState, loginInput, pageQuery, registerFormState, registerInput, revocationQuery } from './schemas.ts';
 
@@ -122,7 +122,6 @@ const registerFormFragment = factory.createHandlers(validJson(registerFormState)
 const usersFragment = factory.createHandlers(validQuery(pageQuery), async (c) => {
   const caller = await currentCaller(c);
   if (caller?.role !== 'admin') {
-    c.header('content-type', htmlContentType);
     return c.html(notice(caller ? 'Only administrators can see the user list.' : 'Log in as an administrator to see the user list.'), caller ? 403 : 401);
   }
   return c.html(userTable(await usersPage(c.var.deps, c.req.valid('query'))));

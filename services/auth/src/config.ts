@@ -1,5 +1,6 @@
 /** Auth's environment variables. */
 import { z } from 'zod';
+import { serviceTokenConfig } from '@bookstore/shared/auth';
 import { databaseUrl, logLevel, port, urlList } from '@bookstore/shared/config';
 
 export const authConfigSchema = z.object({
@@ -10,7 +11,7 @@ export const authConfigSchema = z.object({
   SIGNING_KEY: z.string().optional(),
   KEY_DIR: z.string().default('./data'),
   /** Shared by our services to call each other's internal endpoints. */
-  SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters'),
+  SERVICE_TOKEN: serviceTokenConfig,
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(8 * 3600),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(20),

@@ -63,6 +63,3 @@ export function userTable(listing: { items: PublicUser[]; page: number; pageSize
   </section>`;
 }
 
-export function notice(message: string): Html {
-  return html`<div class="notice" role="status"><p>${message}</p></div>`;
-}

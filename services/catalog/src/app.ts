@@ -12,7 +12,6 @@
  *   POST   /api/reservations/:orderId/commit    mark sold (service)             → 200 | 404 | 409
  *   DELETE /api/reservations/:orderId           give back to stock (service)    → 204 | 409
  *   GET    /covers/:file                        a cover image, cached for a year
- *   GET    /api/principal                       who the service sees in the token
  *
  * Fragments for the web front (paths after /fragments mirror the web's own):
  *   GET /fragments/catalog, /fragments/book-results, /fragments/new-books, /fragments/books/:id
@@ -31,8 +30,8 @@ import { bookToChange, createBook, findBook, removeBook, searchBooks, sellerBook
 import type { CatalogConfig } from './config.ts';
 import { coverFileName, coverMimeTypes, storeCover } from './covers.ts';
 import { Book } from './entities.ts';
-import { bookDetail, bookForm, bookGrid, bookResults, catalogSection, notice, sellerList } from './fragments.ts';
-import { html } from '@bookstore/shared/html';
+import { bookDetail, bookForm, bookGrid, bookResults, catalogSection, sellerList } from './fragments.ts';
+import { html, notice } from '@bookstore/shared/html';
 import { commitReservation, releaseReservation, reserveStock } from './reservations.ts';
 import { bookFormFields, bookPatch, bookInput, bookQuery, catalogPageQuery, idParam, orderIdParam, parseBookForm, reservationInput, sellerQuery } from './schemas.ts';
 
@@ -74,7 +73,6 @@ export function createApp(deps: CatalogDeps) {
     .post('/api/reservations/:orderId/commit', serviceOnly, ...commit)
     .delete('/api/reservations/:orderId', serviceOnly, ...release)
     .get('/covers/:file', ...serveCover)
-    .get('/api/principal', ...principal)
     .get('/fragments/catalog', ...catalogFragment)
     .get('/fragments/book-results', ...resultsFragment)
     .get('/fragments/new-books', ...newBooksFragment)
@@ -147,11 +145,6 @@ const serveCover = factory.createHandlers(async (c) => {
   return new Response(file, {
     headers: { 'content-type': coverMimeTypes[name.split('.').pop()!]!, 'cache-control': 'public, max-age=31536000, immutable' },
   });
-});
-
-const principal = factory.createHandlers((c) => {
-  const { userId, role } = requirePrincipal(c.var);
-  return c.json({ userId, role });
 });
 
 // --- fragments ----------------------------------------------------------------------------------

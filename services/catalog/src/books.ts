@@ -1,7 +1,7 @@
 /** Books: search the catalog, read one, and let a seller (or an admin) add, change and remove theirs. */
 import { raw } from '@mikro-orm/core';
 import type { Principal } from '@bookstore/shared/auth';
-import { readWithFallback, type EntityManager, type Orm } from '@bookstore/shared/db';
+import { dialectOfPlatform, readWithFallback, type EntityManager, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import type { Logger } from '@bookstore/shared/log';
 import { Book, Reservation } from './entities.ts';
@@ -66,7 +66,7 @@ export function searchBooks(orm: Orm, query: BookQuery, log?: Logger): Promise<B
       if (query.q) {
         const pattern = likePattern(query.q);
         qb.andWhere("(b.title like ? escape '!' or b.author like ? escape '!')", [pattern, pattern]);
-        const terms = isMysql(em) ? fulltextTerms(query.q) : null;
+        const terms = dialectOfPlatform(em) === 'mysql' ? fulltextTerms(query.q) : null;
         if (terms) qb.andWhere('match(b.title, b.author) against (? in boolean mode)', [terms]);
       }
       if (query.author) qb.andWhere("b.author like ? escape '!'", [likePattern(query.author)]);
@@ -100,10 +100,6 @@ async function countOnce(orm: Orm, query: BookQuery, count: () => Promise<number
   if (counts.size >= 1000) counts.clear();
   counts.set(key, { total, until: Date.now() + countTtlMs });
   return total;
-}
-
-function isMysql(em: EntityManager): boolean {
-  return !em.getPlatform().constructor.name.toLowerCase().includes('sqlite');
 }
 
 /**

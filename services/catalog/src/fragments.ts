@@ -169,6 +169,3 @@ function coverForm(book: BookJson, error?: string): Html {
   </form>`;
 }
 
-export function notice(message: string): Html {
-  return html`<div class="notice" role="status"><p>${message}</p></div>`;
-}

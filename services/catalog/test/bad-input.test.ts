@@ -104,9 +104,6 @@ const cases: Case[] = [
   ['my books: page is not a number', 400, 'seller', 'GET', '/api/sellers/me/books?page=abc', undefined, undefined],
   ['my books: without a token', 401, 'anonymous', 'GET', '/api/sellers/me/books', undefined, undefined],
 
-  // GET /api/principal
-  ['principal: without a token', 401, 'anonymous', 'GET', '/api/principal', undefined, undefined],
-
   // POST /api/reservations (purchase service only)
   ['reserve: empty object', 400, 'service', 'POST', '/api/reservations', '{}', json],
   ['reserve: no items', 400, 'service', 'POST', '/api/reservations', reservation({ items: [] }), json],
