@@ -1,18 +1,13 @@
 /** The web shell: pages, login and logout through auth's fragments, cookies, CSRF, and auth outages. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { serveTestAuth, type ServedTestAuth } from '../../services/auth/test/support.ts';
-import { downUrl, sessionCookieFrom, startTestWeb, webOrigin } from './support.ts';
+import type { ServedTestAuth } from '../../services/auth/test/support.ts';
+import { downUrl, sessionCookieFrom, startTestWeb, startWebWithAuth, webOrigin } from './support.ts';
 
 let auth: ServedTestAuth;
 let web: ReturnType<typeof startTestWeb>;
-beforeAll(async () => {
-  auth = await serveTestAuth();
-  web = startTestWeb({ auth: auth.url });
-});
-afterAll(async () => {
-  web.close();
-  await auth.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ auth, web, close } = await startWebWithAuth()));
+afterAll(() => close());
 
 describe('pages', () => {
   test('home renders the full page with the account menu from auth and secure headers', async () => {

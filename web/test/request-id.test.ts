@@ -1,18 +1,13 @@
 /** One request id follows a page from the web front into every service call, and into their logs. */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { serveTestAuth, type ServedTestAuth } from '../../services/auth/test/support.ts';
-import { startTestWeb } from './support.ts';
+import type { ServedTestAuth } from '../../services/auth/test/support.ts';
+import { startWebWithAuth, type startTestWeb } from './support.ts';
 
 let auth: ServedTestAuth;
 let web: ReturnType<typeof startTestWeb>;
-beforeAll(async () => {
-  auth = await serveTestAuth();
-  web = startTestWeb({ auth: auth.url });
-});
-afterAll(async () => {
-  web.close();
-  await auth.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ auth, web, close } = await startWebWithAuth()));
+afterAll(() => close());
 
 const entries = (lines: string[]) => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 

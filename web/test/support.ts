@@ -5,6 +5,7 @@ import { createMemoryLogger } from '@bookstore/shared/log';
 import { testServiceToken } from '@bookstore/shared/testing/http';
 import { testVerifier } from '@bookstore/shared/testing/token-check';
 import { resolve } from 'node:path';
+import { serveTestAuth } from '../../services/auth/test/support.ts';
 import { createApp } from '../src/app.ts';
 
 export const webOrigin = 'http://shop.test';
@@ -48,4 +49,18 @@ export function sessionCookieFrom(response: Response): string {
   const setCookie = response.headers.getSetCookie().find((value) => value.startsWith('bookstore_session='));
   if (!setCookie) throw new Error('no session cookie was set');
   return setCookie.split(';')[0]!;
+}
+
+/** Auth over HTTP and a web front using it (catalog and purchase down): for the account pages. */
+export async function startWebWithAuth() {
+  const auth = await serveTestAuth();
+  const web = startTestWeb({ auth: auth.url });
+  return {
+    auth,
+    web,
+    async close() {
+      web.close();
+      await auth.close();
+    },
+  };
 }

@@ -1,24 +1,18 @@
 /** Malformed requests to every catalog API endpoint get a 4xx problem with a clear message, never a 5xx. */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { bearer } from '@bookstore/shared/testing/http';
-import { serveTestAuth, type ServedTestAuth } from '../../auth/test/support.ts';
 import type { BookJson } from '../src/schemas.ts';
-import { startTestCatalog, type TestCatalog } from './support.ts';
+import { startCatalogWithSeller, type TestCatalog } from './support.ts';
 
-let auth: ServedTestAuth;
 let catalog: TestCatalog;
 let token: string;
 let book: BookJson;
+let close: () => Promise<void>;
 beforeAll(async () => {
-  auth = await serveTestAuth();
-  catalog = await startTestCatalog(auth.url);
-  token = (await auth.signUp('Seller')).token;
+  ({ catalog, seller: token, close } = await startCatalogWithSeller());
   book = await catalog.addBook(token, { description: 'Kept exactly as written.' });
 });
-afterAll(async () => {
-  await catalog.close();
-  await auth.close();
-});
+afterAll(() => close());
 
 const json = 'application/json';
 const form = 'application/x-www-form-urlencoded';

@@ -4,21 +4,17 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { bearer } from '@bookstore/shared/testing/http';
-import { serveTestAuth, type ServedTestAuth } from '../../auth/test/support.ts';
+import type { ServedTestAuth } from '../../auth/test/support.ts';
 import type { BookJson } from '../src/schemas.ts';
-import { startTestCatalog, type TestCatalog } from './support.ts';
+import { startCatalogWithSeller, startTestCatalog, type TestCatalog } from './support.ts';
 
 let auth: ServedTestAuth;
 let catalog: TestCatalog;
 let seller: string;
-beforeAll(async () => {
-  auth = await serveTestAuth();
-  catalog = await startTestCatalog(auth.url);
-  seller = (await auth.signUp('Seller')).token;
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ auth, catalog, seller, close } = await startCatalogWithSeller()));
 afterAll(async () => {
-  await catalog.close();
-  await auth.close();
+  await close();
   rmSync(catalog.uploadsDir, { recursive: true, force: true });
 });
 

@@ -4,23 +4,14 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { bearer, jsonInit } from '@bookstore/shared/testing/http';
-import { serveTestAuth, type ServedTestAuth } from '../../auth/test/support.ts';
 import type { BookJson, ReservedItem } from '../src/schemas.ts';
-import { startTestCatalog, type TestCatalog } from './support.ts';
+import { startCatalogWithSeller, type TestCatalog } from './support.ts';
 
-let auth: ServedTestAuth;
 let catalog: TestCatalog;
 let seller: string;
-
-beforeAll(async () => {
-  auth = await serveTestAuth();
-  catalog = await startTestCatalog(auth.url);
-  seller = (await auth.signUp('Stock Keeper')).token;
-});
-afterAll(async () => {
-  await catalog.close();
-  await auth.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ catalog, seller, close } = await startCatalogWithSeller()));
+afterAll(() => close());
 
 const stockOf = async (id: number) => ((await (await catalog.app.request(`/api/books/${id}`)).json()) as BookJson).stock;
 const reserve = (orderId: string, items: { bookId: number; quantity: number }[]) => catalog.asService('/api/reservations', 'POST', { orderId, items });

@@ -7,6 +7,7 @@ import { createMemoryLogger } from '@bookstore/shared/log';
 import { createTestDatabase, type TestDatabaseKind } from '@bookstore/shared/testing/database';
 import { bearer, jsonInit, testServiceToken } from '@bookstore/shared/testing/http';
 import { testVerifier } from '@bookstore/shared/testing/token-check';
+import { serveTestAuth } from '../../auth/test/support.ts';
 import { createApp } from '../src/app.ts';
 import { entities } from '../src/entities.ts';
 import { migrations } from '../src/migrations/index.ts';
@@ -64,3 +65,19 @@ export async function startTestCatalog(authUrl: string, options: TestCatalogOpti
   };
 }
 export type TestCatalog = Awaited<ReturnType<typeof startTestCatalog>>;
+
+/** Auth over HTTP, a catalog checking its tokens, and one seller's token: where most catalog tests start. */
+export async function startCatalogWithSeller(options: TestCatalogOptions = {}) {
+  const auth = await serveTestAuth();
+  const catalog = await startTestCatalog(auth.url, options);
+  const seller = (await auth.signUp('Seller')).token;
+  return {
+    auth,
+    catalog,
+    seller,
+    async close() {
+      await catalog.close();
+      await auth.close();
+    },
+  };
+}
