@@ -41,6 +41,8 @@ export const tokenClaims = z.object({
 export const revocationFeed = z.object({
   items: z.array(z.object({ sessionId: z.string(), expiresAt: z.number() })),
   serverTime: z.number().int(),
+  /** The page was full: ask again from serverTime, without the overlap. */
+  more: z.boolean().default(false),
 });
 
 /** How far back each poll reaches before the previous answer's time, to catch late commits and clock skew. */
@@ -103,12 +105,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return loadingKeys;
   }
 
+  /** Reads the feed from `since`, page after page while pages come full (at most 10 per poll). */
   async function pollFeed() {
-    const response = await options.auth.request(`/api/revocations?since=${since}`);
-    if (!response.ok) throw new Error(`revocation feed answered ${response.status}`);
-    const feed = revocationFeed.parse(await response.json());
-    for (const item of feed.items) revoked.set(item.sessionId, item.expiresAt);
-    since = Math.max(0, feed.serverTime - feedOverlapMs);
+    for (let page = 0; page < 10; page++) {
+      const response = await options.auth.request(`/api/revocations?since=${since}`);
+      if (!response.ok) throw new Error(`revocation feed answered ${response.status}`);
+      const feed = revocationFeed.parse(await response.json());
+      for (const item of feed.items) revoked.set(item.sessionId, item.expiresAt);
+      since = feed.more ? feed.serverTime : Math.max(0, feed.serverTime - feedOverlapMs);
+      if (!feed.more) break;
+    }
     feedAnsweredAt = Date.now();
     const now = Date.now() / 1000;
     for (const [sessionId, expiresAt] of revoked) if (expiresAt < now) revoked.delete(sessionId);

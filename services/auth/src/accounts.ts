@@ -124,10 +124,12 @@ export async function revocationsSince(em: EntityManager, since: number, limit =
     { revokedAt: { $gte: new Date(since) }, expiresAt: { $gt: now } },
     { orderBy: { revokedAt: 'asc' }, limit, connectionType: 'write' },
   );
+  const more = rows.length === limit;
   return {
     items: rows.map((row) => ({ sessionId: row.sessionId, expiresAt: Math.floor(row.expiresAt.getTime() / 1000) })),
-    // A full page means there may be more: the poller continues from the last row it got.
-    serverTime: rows.length === limit ? rows.at(-1)!.revokedAt.getTime() : now.getTime(),
+    // A full page: there may be more, and the poller continues from the last row it got.
+    serverTime: more ? rows.at(-1)!.revokedAt.getTime() : now.getTime(),
+    more,
   };
 }
 
