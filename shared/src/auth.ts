@@ -47,6 +47,8 @@ export const revocationFeed = z.object({
 
 /** How far back each poll reaches before the previous answer's time, to catch late commits and clock skew. */
 const feedOverlapMs = 5000;
+/** How long a request waits for auth's keys when it has none yet. */
+const keyWaitMs = 1000;
 
 export const signingAlgorithm = 'EdDSA';
 export const serviceTokenHeader = 'x-service-token';
@@ -128,9 +130,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch {
       return null;
     }
-    // A key we have not seen: auth may have rotated. Refetch, at most once per 5 s.
+    // A key we have not seen: auth may have rotated. Refetch, at most once per 5 s, and wait at
+    // most a second for it: if auth hangs, requests must not hang with it.
     if (!keys.some((key) => key.kid === kid) && (loadingKeys || Date.now() - keysFetchedAt > 5000)) {
-      await loadKeys().catch((error) => options.log?.warn('cannot fetch auth keys', { error: (error as Error).message }));
+      const loaded = loadKeys().catch((error) => options.log?.warn('cannot fetch auth keys', { error: (error as Error).message }));
+      await Promise.race([loaded, Bun.sleep(keyWaitMs)]);
     }
     if (keys.length === 0) throw new ServiceUnavailableError('auth', 'signing keys not loaded yet');
     try {
@@ -151,9 +155,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     status: () => ({ keys: keys.length > 0, feedAgeMs: feedAnsweredAt === null ? null : Date.now() - feedAnsweredAt }),
     start() {
       if (timer) return;
-      const tick = () => {
+      let polling = false;
+      const tick = async () => {
         if (keys.length === 0) void loadKeys().catch(() => undefined);
-        return pollFeed().catch((error) => options.log?.warn('revocation feed unreachable', { error: (error as Error).message }));
+        if (polling) return; // the last poll is still running: never pile up on auth
+        polling = true;
+        await pollFeed().catch((error) => options.log?.warn('revocation feed unreachable', { error: (error as Error).message }));
+        polling = false;
       };
       void tick();
       timer = setInterval(tick, pollMs);

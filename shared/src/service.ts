@@ -69,6 +69,11 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
   const defaultLimit = bodyLimit({ maxSize: options.maxBodyBytes ?? 64 * 1024, onError: tooLarge });
   const uploadLimit = options.uploads && bodyLimit({ maxSize: options.uploads.maxBytes, onError: tooLarge });
   app.use((c, next) => (uploadLimit && options.uploads!.path.test(c.req.path) ? uploadLimit(c, next) : defaultLimit(c, next)));
+  app.use(async (c, next) => {
+    // A NUL in the address is never meant, and SQLite would cut a statement at it.
+    if (/%00/.test(c.req.url)) return problemResponse(400, 'The address contains a NUL character');
+    await next();
+  });
   app.use('/api/*', async (c, next) => {
     // A body in anything but JSON would reach the validators as an empty object; say what is wrong instead.
     const type = c.req.header('content-type') ?? '';

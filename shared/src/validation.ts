@@ -1,6 +1,7 @@
 /** Input validation for routes: zod schemas through Hono's validator, failures as 400 problems naming each field. */
 import { zValidator } from '@hono/zod-validator';
 import type { Context } from 'hono';
+import { z } from 'zod';
 import { ProblemError, validationHook } from './errors.ts';
 
 type Schema = Parameters<typeof zValidator>[1];
@@ -24,3 +25,9 @@ export async function readForm(c: Context): Promise<Record<string, string | File
     throw new ProblemError(400, 'The form could not be read: send it as urlencoded or multipart/form-data', { errors: { body: 'could not be read' } });
   }
 }
+
+/**
+ * A string without NUL characters: no text we store or search needs one, and SQLite cuts a
+ * statement at the first. Use it for every text field that reaches the database.
+ */
+export const plainText = () => z.string().regex(/^[^\u0000]*$/, 'must not contain NUL characters');

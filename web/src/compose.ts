@@ -51,7 +51,10 @@ export async function fetchFragment(budgetMs: number, log: Logger, request: Frag
       await response.body?.cancel();
       throw new ServiceUnavailableError(request.client.service, `answered ${response.status} without HTML`);
     }
-    return { html: raw(await response.text()), status: response.status, ok: true };
+    const text = await response.text().catch(() => {
+      throw new ServiceUnavailableError(request.client.service, 'the answer did not arrive in time');
+    });
+    return { html: raw(text), status: response.status, ok: true };
   } catch (error) {
     if (!(error instanceof ServiceUnavailableError)) throw error;
     log.warn('fragment unavailable', { service: request.client.service, path: request.path, reason: error.message });

@@ -139,3 +139,31 @@ test('a crafted address cannot put markup into a page', async () => {
     await json.stop(true);
   }
 });
+
+test('a service that sends its headers but not its body in time leaves a retry box, not an error page', async () => {
+  const dribble = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    fetch: () =>
+      new Response(
+        new ReadableStream({
+          async start(controller) {
+            controller.enqueue(new TextEncoder().encode('<div>'));
+            await Bun.sleep(1500);
+            controller.enqueue(new TextEncoder().encode('late</div>'));
+            controller.close();
+          },
+        }),
+        { headers: { 'content-type': 'text/html; charset=utf-8' } },
+      ),
+  });
+  const web2 = startTestWeb({ auth: auth.url, catalog: `http://127.0.0.1:${dribble.port}` }, { budgetMs: 300 });
+  try {
+    const response = await web2.browse('/catalog');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('The catalog is unavailable right now');
+  } finally {
+    web2.close();
+    await dribble.stop(true);
+  }
+});

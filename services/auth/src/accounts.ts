@@ -4,7 +4,7 @@ import type { EntityManager } from '@bookstore/shared/db';
 import { Jwt } from 'hono/utils/jwt';
 import { ProblemError } from '@bookstore/shared/errors';
 import { signingAlgorithm, tokenClaims, type Principal } from '@bookstore/shared/auth';
-import { Revocation, Session, User, type Role } from './entities.ts';
+import { LoginThrottle, Revocation, Session, User, type Role } from './entities.ts';
 import type { SigningKey } from './keys.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import type { LoginInput, PublicUser, RegisterInput, SessionCreated } from './schemas.ts';
@@ -58,12 +58,12 @@ export async function logIn(em: EntityManager, input: LoginInput, context: Login
   const { limits } = context;
   const account = accountKey(input.email);
   const address = addressKey(context.clientAddress);
-  // The attempt is counted before the password is checked, so parallel guesses cannot outrun the count.
-  const wait = Math.max(
-    await countAttempt(em, account, limits.maxFailuresPerAccount, limits),
-    await countAttempt(em, address, limits.maxFailuresPerAddress, limits),
-  );
-  if (wait > 0) throw tooMany('failed logins', wait);
+  // The attempt is counted before the password is checked, so parallel guesses cannot outrun the
+  // count. The address goes first: a locked address adds nothing to any account's count.
+  const addressWait = await countAttempt(em, address, limits.maxFailuresPerAddress, limits);
+  if (addressWait > 0) throw tooMany('failed logins', addressWait);
+  const accountWait = await countAttempt(em, account, limits.maxFailuresPerAccount, limits);
+  if (accountWait > 0) throw tooMany('failed logins', accountWait);
   const user = await em.findOne(User, { email: input.email }, { connectionType: 'write' });
   if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) throw new ProblemError(401, badCredentials);
   await forgiveAttempt(em, account, address);
@@ -134,7 +134,10 @@ export async function revocationsSince(em: EntityManager, since: number, limit =
 }
 
 /** Deletes sessions and revocations past their expiry: nothing can use them any more. */
-export async function purgeExpired(em: EntityManager, now = new Date()): Promise<void> {
+/** Deletes what nothing can use any more: expired sessions and revocations, throttles past their window. */
+export async function purgeExpired(em: EntityManager, windowSeconds: number, now = new Date()): Promise<void> {
   await em.nativeDelete(Revocation, { expiresAt: { $lt: now } });
   await em.nativeDelete(Session, { expiresAt: { $lt: now } });
+  const windowStart = new Date(now.getTime() - windowSeconds * 1000);
+  await em.nativeDelete(LoginThrottle, { windowStartedAt: { $lt: windowStart }, $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }] });
 }

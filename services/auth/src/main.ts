@@ -20,7 +20,7 @@ if (config.SEED_DEMO_DATA) {
   if (created) log.info('demo accounts created', { count: created });
 }
 
-const purge = setInterval(() => purgeExpired(orm.em.fork()).catch((error) => log.warn('purge failed', { error })), 3600_000);
+const purge = setInterval(() => purgeExpired(orm.em.fork(), 15 * 60).catch((error) => log.warn('purge failed', { error })), 3600_000);
 serve(createApp({ orm, key, log, config }), {
   port: config.PORT,
   log,

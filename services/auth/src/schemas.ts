@@ -1,24 +1,24 @@
 /** Request and response shapes of the auth API: the one source of these types, for callers too. */
 import { z } from 'zod';
 import { userRoles } from '@bookstore/shared/auth';
+import { plainText } from '@bookstore/shared/validation';
 
-const email = z
-  .string()
+const email = plainText()
   .trim()
   .max(254, 'must be at most 254 characters')
   .pipe(z.email('must be a valid email address'))
   .transform((value) => value.toLowerCase());
 
 export const registerInput = z.object({
-  name: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+  name: plainText().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
   email,
-  password: z.string().min(8, 'must be at least 8 characters').max(256, 'must be at most 256 characters'),
+  password: plainText().min(8, 'must be at least 8 characters').max(256, 'must be at most 256 characters'),
 });
 export type RegisterInput = z.infer<typeof registerInput>;
 
 export const loginInput = z.object({
-  email: z.string().trim().min(1, 'is required').max(254, 'must be at most 254 characters').transform((value) => value.toLowerCase()),
-  password: z.string().min(1, 'is required').max(256, 'must be at most 256 characters'),
+  email: plainText().trim().min(1, 'is required').max(254, 'must be at most 254 characters').transform((value) => value.toLowerCase()),
+  password: plainText().min(1, 'is required').max(256, 'must be at most 256 characters'),
 });
 export type LoginInput = z.infer<typeof loginInput>;
 

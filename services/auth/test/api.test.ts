@@ -114,6 +114,20 @@ describe.each(['mariadb', 'sqlite'] as const)('auth API on %s', (kind) => {
     expect((await login({ email, password })).status).toBe(429);
   });
 
+  test('a locked address cannot lock other people\'s accounts', async () => {
+    const attacker = { 'x-client-address': '192.0.2.66' };
+    for (let i = 0; i < 21; i++) await login({ email: `nobody-${i}@example.test`, password: 'x' }, attacker);
+    const { email, password } = await auth.signUp('Bystander');
+    for (let i = 0; i < 10; i++) expect((await login({ email, password: 'guess' }, attacker)).status).toBe(429);
+    expect((await login({ email, password })).status).toBe(201);
+  });
+
+  test('a NUL character in any field is a 400, never a server error', async () => {
+    expect((await register({ name: 'Nul\u0000Name', email: 'nul@example.test', password: 'long-enough' })).status).toBe(400);
+    expect((await login({ email: 'nul\u0000@example.test', password: 'whatever' })).status).toBe(400);
+    expect((await auth.app.request('/api/users?page=%00')).status).toBe(400);
+  });
+
   test('sign-ups from one address are limited: each costs a password hash', async () => {
     const headers = { 'x-client-address': '198.51.100.200', 'x-service-token': testServiceToken };
     const attempts = [];

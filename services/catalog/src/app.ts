@@ -20,7 +20,7 @@
  */
 import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
-import { authenticate, requirePrincipal, requireServiceToken, tokenCheckReadiness, type AuthVariables, type TokenVerifier } from '@bookstore/shared/auth';
+import { authenticate, requirePrincipal, requireServiceToken, tokenCheckReadiness, type AuthVariables, type Principal, type TokenVerifier } from '@bookstore/shared/auth';
 import { pingPrimary, type EntityManager, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import { readForm, validJson, validParams, validQuery } from '@bookstore/shared/validation';
@@ -175,21 +175,22 @@ const bookFragment = factory.createHandlers(async (c) => {
 });
 
 const sellFragment = factory.createHandlers(async (c) => {
-  const seller = c.var.principal;
-  if (!seller) return c.html(notice('Log in to sell books.'), 401);
+  const seller = await sellerOrAnswer(c);
+  if (seller instanceof Response) return seller;
   const page = sellerQuery.catch({ page: 1, pageSize: 60 }).parse(c.req.query());
   const done = { created: 'Your book is in the catalog.', saved: 'Changes saved.', deleted: 'The book was removed from the catalog.' } as Record<string, string>;
   return c.html(sellerList(await sellerBooks(c.var.em, seller.userId, page.page, page.pageSize), done[c.req.query('done') ?? '']));
 });
 
-const newBookForm = factory.createHandlers((c) => {
-  if (!c.var.principal) return c.html(notice('Log in to sell books.'), 401);
+const newBookForm = factory.createHandlers(async (c) => {
+  const seller = await sellerOrAnswer(c);
+  if (seller instanceof Response) return seller;
   return c.html(bookForm({}));
 });
 
 const submitNewBook = factory.createHandlers(async (c) => {
-  const seller = c.var.principal;
-  if (!seller) return c.html(notice('Log in to sell books.'), 401);
+  const seller = await sellerOrAnswer(c);
+  if (seller instanceof Response) return seller;
   const fields = bookFormFields.parse(await readForm(c));
   const parsed = parseBookForm(fields);
   if (!parsed.ok) return c.html(bookForm({ values: fields, errors: parsed.errors }), 400);
@@ -235,10 +236,16 @@ const submitCover = factory.createHandlers(async (c) => {
 
 // --- helpers of this file -------------------------------------------------------------------
 
+/** For fragments: the signed-in caller, or the HTML answer saying why there is none. */
+async function sellerOrAnswer(c: Context<Env>): Promise<Principal | Response> {
+  if (c.var.tokenUnchecked) return c.html(notice('Selling is unavailable right now. Please try again shortly.'), 503);
+  return c.var.principal ?? c.html(notice('Log in to sell books.'), 401);
+}
+
 /** For fragments: the book the caller may change, or the HTML answer saying why not. */
 async function bookForChange(c: Context<Env>): Promise<Book | Response> {
-  const caller = c.var.principal;
-  if (!caller) return c.html(notice('Log in to sell books.'), 401);
+  const caller = await sellerOrAnswer(c);
+  if (caller instanceof Response) return caller;
   const id = idParam.safeParse(c.req.param());
   if (!id.success) return c.html(notice('There is no such book.'), 404);
   try {

@@ -5,7 +5,7 @@ import { dialectOfPlatform, readWithFallback, type EntityManager, type Orm } fro
 import { ProblemError } from '@bookstore/shared/errors';
 import type { Logger } from '@bookstore/shared/log';
 import { Book, Reservation } from './entities.ts';
-import type { BookInput, BookJson, BookPage, BookPatch, BookQuery } from './schemas.ts';
+import { maxStock, type BookInput, type BookJson, type BookPage, type BookPatch, type BookQuery } from './schemas.ts';
 
 export const coverPath = '/covers/';
 
@@ -162,7 +162,7 @@ export async function updateBook(em: EntityManager, id: number, caller: Principa
   em.assign(book, { ...rest, ...(stock !== undefined && delta === undefined ? { stock } : {}), updatedAt: new Date() });
   await em.flush();
   if (delta) {
-    await em.nativeUpdate(Book, { id }, { stock: raw('case when stock + ? < 0 then 0 else stock + ? end', [delta, delta]) });
+    await em.nativeUpdate(Book, { id }, { stock: raw('case when stock + ? < 0 then 0 when stock + ? > ? then ? else stock + ? end', [delta, delta, maxStock, maxStock, delta]) });
     await em.refresh(book);
   }
   return book;

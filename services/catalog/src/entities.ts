@@ -56,4 +56,18 @@ export const Reservation = defineEntity({
 });
 export type Reservation = InferEntity<typeof Reservation>;
 
-export const entities = [Book, Reservation];
+/**
+ * An order purchase has given up on. Written before a release looks for the order's rows, so a
+ * reserve still running for that order sees it before committing and backs out.
+ */
+export const OrderRelease = defineEntity({
+  name: 'OrderRelease',
+  tableName: 'order_releases',
+  properties: {
+    orderId: p.string().length(64).primary(),
+    releasedAt: p.datetime(),
+  },
+});
+export type OrderRelease = InferEntity<typeof OrderRelease>;
+
+export const entities = [Book, Reservation, OrderRelease];

@@ -6,7 +6,7 @@
 import { LockMode, raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
-import { Book, Reservation } from './entities.ts';
+import { Book, OrderRelease, Reservation } from './entities.ts';
 import type { ReservationInput, ReservedItem } from './schemas.ts';
 
 function toItem(row: Reservation): ReservedItem {
@@ -17,10 +17,12 @@ async function reservationsOf(em: EntityManager, orderId: string, lock = false):
   return em.find(Reservation, { orderId }, { orderBy: { bookId: 'asc' }, connectionType: 'write', ...(lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}) });
 }
 
+const releasedOrder = () => new ProblemError(409, "This order's reservation was released; place a new order");
+
 /** What an earlier reserve for this order did, if there was one: the same answer again. */
 function earlierAnswer(rows: Reservation[]): ReservedItem[] | null {
   if (rows.length === 0) return null;
-  if (rows.some((row) => row.state === 'released')) throw new ProblemError(409, 'This order\'s reservation was released; place a new order');
+  if (rows.some((row) => row.state === 'released')) throw releasedOrder();
   return rows.map(toItem);
 }
 
@@ -41,6 +43,7 @@ function mergeItems(items: ReservationInput['items']) {
 export async function reserveStock(em: EntityManager, input: ReservationInput): Promise<ReservedItem[]> {
   const earlier = earlierAnswer(await reservationsOf(em, input.orderId));
   if (earlier) return earlier;
+  if (await em.count(OrderRelease, { orderId: input.orderId }, { connectionType: 'write' })) throw releasedOrder();
   try {
     return await em.fork().transactional(async (tx) => {
       const now = new Date();
@@ -52,6 +55,10 @@ export async function reserveStock(em: EntityManager, input: ReservationInput): 
         tx.create(Reservation, { orderId: input.orderId, bookId, quantity, unitPriceCents: book.priceCents, title: book.title, state: 'reserved', createdAt: now, updatedAt: now });
         reserved.push({ bookId, quantity, unitPriceCents: book.priceCents, title: book.title });
       }
+      // The rows exist (uncommitted) before the check: a release from now on waits for them; one
+      // that came earlier left its mark, read here with a locking read (it sees the latest commit).
+      await tx.flush();
+      if (await tx.findOne(OrderRelease, { orderId: input.orderId }, { lockMode: LockMode.PESSIMISTIC_READ })) throw releasedOrder();
       return reserved;
     });
   } catch (error) {
@@ -95,6 +102,11 @@ export async function commitReservation(em: EntityManager, orderId: string): Pro
  * 409 if the order was sold.
  */
 export async function releaseReservation(em: EntityManager, orderId: string): Promise<void> {
+  try {
+    await em.fork().insert(OrderRelease, { orderId, releasedAt: new Date() });
+  } catch (error) {
+    if (!(error instanceof UniqueConstraintViolationException)) throw error; // released before
+  }
   await em.fork().transactional(async (tx) => {
     const rows = await reservationsOf(tx, orderId, true);
     if (rows.some((row) => row.state === 'committed')) throw new ProblemError(409, 'This order was sold; its reservation cannot be released');

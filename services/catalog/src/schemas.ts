@@ -1,7 +1,8 @@
 /** Request and response shapes of the catalog API: the one source of these types, for callers too. */
 import { z } from 'zod';
+import { plainText } from '@bookstore/shared/validation';
 
-const text = (max: number) => z.string().trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
+const text = (max: number) => plainText().trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
 
 export const maxPriceCents = 1_000_000_00; // $1,000,000.00
 export const maxStock = 100_000;
@@ -10,7 +11,7 @@ export const maxPageSize = 60;
 const bookFields = z.object({
   title: text(300),
   author: text(200),
-  description: z.string().trim().max(5000, 'must be at most 5000 characters'),
+  description: plainText().trim().max(5000, 'must be at most 5000 characters'),
   priceCents: z.number('must be a number').int('must be whole cents').min(1, 'must be at least 1 cent').max(maxPriceCents, 'is too high'),
   stock: z.number('must be a number').int('must be a whole number').min(0, 'cannot be negative').max(maxStock, `must be at most ${maxStock}`),
 });

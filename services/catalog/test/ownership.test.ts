@@ -154,4 +154,20 @@ test('saving the edit form keeps copies reserved meanwhile: stock moves by what 
   // Adding 6 copies in the form adds 6 to what is there now.
   await web.submit(`/sell/${book.id}/edit`, { title: 'Busy Seller', author: 'An Author', description: 'New words.', price: '10.00', stock: '30', stockWas: '24' }, { cookie });
   expect((await bookOf(book.id)).stock).toBe(30);
+  // Repeated "add 100,000" saves stop at the maximum, and the form still saves afterwards.
+  for (let i = 0; i < 2; i++) {
+    const stockWas = String((await bookOf(book.id)).stock);
+    const saved = await web.submit(`/sell/${book.id}/edit`, { title: 'Busy Seller', author: 'An Author', description: '', price: '10.00', stock: '100000', stockWas }, { cookie });
+    expect(saved.status).toBe(303);
+  }
+  expect((await bookOf(book.id)).stock).toBe(100_000);
+});
+
+test('only edit, delete and cover are seller actions: anything else is not found', async () => {
+  const book = await catalog.addBook(alice.token, { title: 'Not To Be Deleted' });
+  const cookie = sessionCookieFrom(await web.submit('/login', { email: alice.email, password: alice.password }));
+  for (const path of [`/sell/${book.id}/xdelete`, `/sell/${book.id}/foo/delete`, `/sell/${book.id}/zzcover`, `/sell/x${book.id}/delete`]) {
+    expect((await web.submit(path, {}, { cookie })).status).toBe(404);
+  }
+  expect((await catalog.app.request(`/api/books/${book.id}`)).status).toBe(200);
 });

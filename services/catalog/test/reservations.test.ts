@@ -137,3 +137,19 @@ test('the same order retried at once for the last copy answers the same success 
     expect(await stockOf(book.id)).toBe(0);
   }
 });
+
+test('a release sent while the reserve is still running leaves nothing held', async () => {
+  for (let round = 0; round < 5; round++) {
+    const books = await Promise.all(Array.from({ length: 20 }, (_, i) => catalog.addBook(seller, { title: `Bulk ${round}-${i}`, stock: 5 })));
+    const items = books.map((book) => ({ bookId: book.id, quantity: 2 }));
+    const reserving = reserve(`late-release-${round}`, items);
+    await Bun.sleep(round); // from "at once" to a little after
+    const release = await catalog.asService(`/api/reservations/late-release-${round}`, 'DELETE');
+    const reserved = await reserving;
+    expect(release.status).toBe(204);
+    expect([201, 409]).toContain(reserved.status);
+    for (const book of books) expect(await stockOf(book.id)).toBe(5);
+    const held = (await catalog.db!.query("select count(*) as n from reservations where order_id = ? and state = 'reserved'", [`late-release-${round}`])) as { n: number }[];
+    expect(Number(held[0]!.n)).toBe(0);
+  }
+});

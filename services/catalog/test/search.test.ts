@@ -1,5 +1,6 @@
 /** Search, filters, sort and pagination return exactly the right books, on MariaDB and on SQLite. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { bearer, jsonInit } from '@bookstore/shared/testing/http';
 import { serveTestAuth, type ServedTestAuth } from '../../auth/test/support.ts';
 import type { BookPage } from '../src/schemas.ts';
 import { startTestCatalog, type TestCatalog } from './support.ts';
@@ -100,3 +101,17 @@ describe.each(['mariadb', 'sqlite'] as const)('catalog search on %s', (kind) => 
 function price(title: string) {
   return shelf.find((book) => book.title === title)!.priceCents;
 }
+
+test('a NUL character in a search or a title is a 400 on the embedded database, never a 500', async () => {
+  const auth = await serveTestAuth();
+  const catalog = await startTestCatalog(auth.url, { kind: 'sqlite' });
+  try {
+    const { token } = await auth.signUp('Nul Seller');
+    expect((await catalog.app.request('/api/books?q=%00')).status).toBe(400);
+    expect((await catalog.app.request('/api/books', jsonInit('POST', { title: 'A\u0000B', author: 'X', priceCents: 100, stock: 1 }, bearer(token)))).status).toBe(400);
+    expect((await catalog.app.request('/api/books?q=ok')).status).toBe(200);
+  } finally {
+    await catalog.close();
+    await auth.close();
+  }
+});

@@ -33,6 +33,10 @@ test('a catalog that cannot reach auth answers 503 where a login is needed, and 
     expect(mine.status).toBe(503);
     expect(mine.headers.get('retry-after')).toBe('5');
     expect((await orphan.app.request('/api/books', { headers: bearer(token) })).status).toBe(200);
+    // Its seller pages say "unavailable" rather than "log in": the web front then shows a retry box.
+    const page = await orphan.app.request('/fragments/sell', { headers: bearer(token) });
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain('Selling is unavailable right now');
   } finally {
     await orphan.close();
   }

@@ -13,7 +13,11 @@ export const sellPages = new Hono<WebEnv>()
   .get('/sell/new', (c) => showSellerPage(c, 'Add a book', '/sell/new'))
   .get('/sell/:id{[0-9]{1,10}}/edit', (c) => showSellerPage(c, 'Edit a book', `/sell/${Number(c.req.param('id'))}/edit`))
   .post('/sell/new', (c) => submitSellerForm(c, '/sell/new'))
-  .post('/sell/:id{[0-9]{1,10}}/:action{edit|delete|cover}', (c) => submitSellerForm(c, `/sell/${Number(c.req.param('id'))}/${c.req.param('action')}`));
+  .post('/sell/:id{[0-9]{1,10}}/edit', (c) => submitSellerForm(c, `/sell/${Number(c.req.param('id'))}/edit`))
+  .post('/sell/:id{[0-9]{1,10}}/delete', (c) => submitSellerForm(c, `/sell/${Number(c.req.param('id'))}/delete`))
+  .post('/sell/:id{[0-9]{1,10}}/cover', (c) => submitSellerForm(c, `/sell/${Number(c.req.param('id'))}/cover`));
+
+const sellingUnavailable = html`<div class="card">${unavailableBox('Selling', '/sell')}<p class="hint">Nothing was changed. Please try again shortly.</p></div>`;
 
 function loginFirst(c: Context<WebEnv>) {
   return redirectTo(c, `/login?next=${encodeURIComponent(c.req.path)}`);
@@ -46,13 +50,18 @@ async function submitSellerForm(c: Context<WebEnv>, path: string) {
     });
   } catch (error) {
     if (!(error instanceof ServiceUnavailableError)) throw error;
-    return respond(c, 'Sell', html`<div class="card">${unavailableBox('Selling', '/sell')}<p class="hint">Nothing was changed. Please try again shortly.</p></div>`, 503);
+    return respond(c, 'Sell', sellingUnavailable, 503);
   }
   if (response.status === 303) return redirectTo(c, safeNextPath(response.headers.get('location')));
   if (response.status === 401) return loginFirst(c);
-  if (response.headers.get('content-type')?.includes('application/problem+json')) {
+  const type = response.headers.get('content-type') ?? '';
+  if (response.status < 500 && type.includes('application/problem+json')) {
     const problem = (await response.json()) as Problem;
     return respond(c, 'Sell', html`<div class="notice" role="alert"><p>${problem.detail ?? 'That did not work.'}</p><p><a href="/sell">Back to my books</a></p></div>`, response.status);
+  }
+  if (response.status >= 500 || !type.startsWith('text/html')) {
+    await response.body?.cancel();
+    return respond(c, 'Sell', sellingUnavailable, 503);
   }
   return respond(c, 'Sell', { html: raw(await response.text()), status: response.status, ok: true }, response.status);
 }

@@ -1,5 +1,6 @@
 /** Catalog's migrations, in order. A new one is appended here. */
 import { Migration20261125000000_initial } from './Migration20261125000000_initial.ts';
 import { Migration20261125010000_sort_indexes } from './Migration20261125010000_sort_indexes.ts';
+import { Migration20261125020000_order_releases } from './Migration20261125020000_order_releases.ts';
 
-export const migrations = [Migration20261125000000_initial, Migration20261125010000_sort_indexes];
+export const migrations = [Migration20261125000000_initial, Migration20261125010000_sort_indexes, Migration20261125020000_order_releases];
