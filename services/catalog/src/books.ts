@@ -57,24 +57,63 @@ export function fulltextTerms(text: string): string | null {
   return words.length ? words.map((word) => `+${word}*`).join(' ') : null;
 }
 
+const sortColumns: Record<BookQuery['sort'], [column: string, direction: 'asc' | 'desc']> = {
+  newest: ['created_at', 'desc'],
+  price_asc: ['price_cents', 'asc'],
+  price_desc: ['price_cents', 'desc'],
+  title: ['title', 'asc'],
+};
+
+/** How many rows of the listing, in its own order, a search walks before asking the fulltext index. */
+export const searchWindow = 2000;
+
+/**
+ * A search walked along the listing's sort index, over its first `window` rows only. When those hold
+ * the whole page, it is exactly the page (they are the first rows in that order), found without
+ * sorting every match: the case of common words. Otherwise (rare words, deep pages) null.
+ */
+async function searchWithinWindow(em: EntityManager, query: BookQuery & { q: string }, offset: number, window: number): Promise<Book[] | null> {
+  if (offset + query.pageSize > window) return null;
+  const filters: [sql: string, ...params: unknown[]][] = [['deleted_at is null']];
+  if (query.author) filters.push(["author like ? escape '!'", likePattern(query.author)]);
+  if (query.minPrice !== undefined) filters.push(['price_cents >= ?', query.minPrice]);
+  if (query.maxPrice !== undefined) filters.push(['price_cents <= ?', query.maxPrice]);
+  if (query.inStock) filters.push(['stock > 0']);
+  const where = filters.map(([sql]) => sql).join(' and ');
+  const params = filters.flatMap(([, ...values]) => values);
+  const [column, direction] = sortColumns[query.sort];
+  const pattern = likePattern(query.q);
+  const rows = await em.execute(
+    `select b.* from (select id from books where ${where} order by ${column} ${direction}, id ${direction} limit ${window}) w
+     join books b on b.id = w.id
+     where (b.title like ? escape '!' or b.author like ? escape '!')
+     order by b.${column} ${direction}, b.id ${direction} limit ? offset ?`,
+    [...params, pattern, pattern, query.pageSize, offset],
+    { connectionType: 'read' },
+  );
+  return rows.length === query.pageSize ? rows.map((row) => em.map(Book, row)) : null;
+}
+
 /** One page of the catalog for a query, from a read replica when there is one. */
-export function searchBooks(orm: Orm, query: BookQuery, log?: Logger): Promise<BookPage> {
+export function searchBooks(orm: Orm, query: BookQuery, log?: Logger, options: { window?: number } = {}): Promise<BookPage> {
   return readWithFallback(
     orm,
     async (em) => {
+      const offset = (query.page - 1) * query.pageSize;
+      const mysql = dialectOfPlatform(em) === 'mysql';
+      const windowed = mysql && query.q ? await searchWithinWindow(em, { ...query, q: query.q }, offset, options.window ?? searchWindow) : null;
       const qb = em.createQueryBuilder(Book, 'b').where({ deletedAt: null });
       if (query.q) {
         const pattern = likePattern(query.q);
         qb.andWhere("(b.title like ? escape '!' or b.author like ? escape '!')", [pattern, pattern]);
-        const terms = dialectOfPlatform(em) === 'mysql' ? fulltextTerms(query.q) : null;
+        const terms = mysql ? fulltextTerms(query.q) : null;
         if (terms) qb.andWhere('match(b.title, b.author) against (? in boolean mode)', [terms]);
       }
       if (query.author) qb.andWhere("b.author like ? escape '!'", [likePattern(query.author)]);
       if (query.minPrice !== undefined) qb.andWhere({ priceCents: { $gte: query.minPrice } });
       if (query.maxPrice !== undefined) qb.andWhere({ priceCents: { $lte: query.maxPrice } });
       if (query.inStock) qb.andWhere({ stock: { $gt: 0 } });
-      const offset = (query.page - 1) * query.pageSize;
-      const items = await qb.clone().orderBy(orderings[query.sort]).limit(query.pageSize, offset).getResultList();
+      const items = windowed ?? (await qb.clone().orderBy(orderings[query.sort]).limit(query.pageSize, offset).getResultList());
       // A page that is not full ends the listing, so it tells the total without counting.
       const total = items.length < query.pageSize && (items.length > 0 || offset === 0) ? offset + items.length : await countOnce(orm, query, () => qb.getCount());
       return { items: items.map(toBookJson), page: query.page, pageSize: query.pageSize, total };
