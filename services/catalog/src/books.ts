@@ -57,51 +57,55 @@ export function fulltextTerms(text: string): string | null {
   return words.length ? words.map((word) => `+${word}*`).join(' ') : null;
 }
 
-const sortColumns: Record<BookQuery['sort'], [column: string, direction: 'asc' | 'desc']> = {
-  newest: ['created_at', 'desc'],
-  price_asc: ['price_cents', 'asc'],
-  price_desc: ['price_cents', 'desc'],
-  title: ['title', 'asc'],
+const sortColumns: Record<BookQuery['sort'], [column: string, direction: 'asc' | 'desc', index: string]> = {
+  newest: ['created_at', 'desc', 'books_created_at_id_index'],
+  price_asc: ['price_cents', 'asc', 'books_price_cents_id_index'],
+  price_desc: ['price_cents', 'desc', 'books_price_cents_id_index'],
+  title: ['title', 'asc', 'books_title_id_index'],
 };
 
-/** How many rows of the listing, in its own order, a search walks before asking the fulltext index. */
-export const searchWindow = 2000;
+/** How many rows of the listing a search walks, in the listing's own order, before asking the fulltext index. */
+export const searchWalkRows = 1000;
 
 /**
- * A search walked along the listing's sort index, over its first `window` rows only. When those hold
- * the whole page, it is exactly the page (they are the first rows in that order), found without
- * sorting every match: the case of common words. Otherwise (rare words, deep pages) null.
+ * MariaDB: a search walked along the listing's sort index, stopping after `limit` rows
+ * (`LIMIT … ROWS EXAMINED`). Rows come in the listing's order, so when the walk finds the whole page
+ * it is exactly the page, found without sorting every match: the case of common words, where the
+ * fulltext index would hand over thousands of rows to sort. Otherwise (rare words, deep pages) null.
  */
-async function searchWithinWindow(em: EntityManager, query: BookQuery & { q: string }, offset: number, window: number): Promise<Book[] | null> {
-  if (offset + query.pageSize > window) return null;
-  const filters: [sql: string, ...params: unknown[]][] = [['deleted_at is null']];
+async function searchByWalking(em: EntityManager, query: BookQuery & { q: string }, offset: number, limit: number): Promise<Book[] | null> {
+  if (offset + query.pageSize > limit) return null;
+  const pattern = likePattern(query.q);
+  const filters: [sql: string, ...params: unknown[]][] = [['deleted_at is null'], ["(title like ? escape '!' or author like ? escape '!')", pattern, pattern]];
   if (query.author) filters.push(["author like ? escape '!'", likePattern(query.author)]);
   if (query.minPrice !== undefined) filters.push(['price_cents >= ?', query.minPrice]);
   if (query.maxPrice !== undefined) filters.push(['price_cents <= ?', query.maxPrice]);
   if (query.inStock) filters.push(['stock > 0']);
-  const where = filters.map(([sql]) => sql).join(' and ');
-  const params = filters.flatMap(([, ...values]) => values);
-  const [column, direction] = sortColumns[query.sort];
-  const pattern = likePattern(query.q);
-  const rows = await em.execute(
-    `select b.* from (select id from books where ${where} order by ${column} ${direction}, id ${direction} limit ${window}) w
-     join books b on b.id = w.id
-     where (b.title like ? escape '!' or b.author like ? escape '!')
-     order by b.${column} ${direction}, b.id ${direction} limit ? offset ?`,
-    [...params, pattern, pattern, query.pageSize, offset],
-    { connectionType: 'read' },
-  );
-  return rows.length === query.pageSize ? rows.map((row) => em.map(Book, row)) : null;
+  const [column, direction, index] = sortColumns[query.sort];
+  try {
+    const rows = await em.execute(
+      `select * from books force index for order by (${index}) where ${filters.map(([sql]) => sql).join(' and ')}
+       order by ${column} ${direction}, id ${direction} limit ?, ? rows examined ${Math.floor(limit)}`,
+      [...filters.flatMap(([, ...values]) => values), offset, query.pageSize],
+      { connectionType: 'read' },
+    );
+    return rows.length === query.pageSize ? rows.map((row) => em.map(Book, row)) : null;
+  } catch (error) {
+    // The planner chose to sort instead of walking the index, and the cap stopped the sort.
+    if ((error as { code?: string }).code === 'ER_FILSORT_ABORT' || /ROWS EXAMINED/.test((error as Error).message)) return null;
+    throw error;
+  }
 }
 
 /** One page of the catalog for a query, from a read replica when there is one. */
-export function searchBooks(orm: Orm, query: BookQuery, log?: Logger, options: { window?: number } = {}): Promise<BookPage> {
+export function searchBooks(orm: Orm, query: BookQuery, log?: Logger, options: { walkRows?: number } = {}): Promise<BookPage> {
   return readWithFallback(
     orm,
     async (em) => {
       const offset = (query.page - 1) * query.pageSize;
       const mysql = dialectOfPlatform(em) === 'mysql';
-      const windowed = mysql && query.q ? await searchWithinWindow(em, { ...query, q: query.q }, offset, options.window ?? searchWindow) : null;
+      const mariadb = em.getPlatform().constructor.name === 'MariaDbPlatform';
+      const walked = mariadb && query.q ? await searchByWalking(em, { ...query, q: query.q }, offset, options.walkRows ?? searchWalkRows) : null;
       const qb = em.createQueryBuilder(Book, 'b').where({ deletedAt: null });
       if (query.q) {
         const pattern = likePattern(query.q);
@@ -113,7 +117,7 @@ export function searchBooks(orm: Orm, query: BookQuery, log?: Logger, options: {
       if (query.minPrice !== undefined) qb.andWhere({ priceCents: { $gte: query.minPrice } });
       if (query.maxPrice !== undefined) qb.andWhere({ priceCents: { $lte: query.maxPrice } });
       if (query.inStock) qb.andWhere({ stock: { $gt: 0 } });
-      const items = windowed ?? (await qb.clone().orderBy(orderings[query.sort]).limit(query.pageSize, offset).getResultList());
+      const items = walked ?? (await qb.clone().orderBy(orderings[query.sort]).limit(query.pageSize, offset).getResultList());
       // A page that is not full ends the listing, so it tells the total without counting.
       const total = items.length < query.pageSize && (items.length > 0 || offset === 0) ? offset + items.length : await countOnce(orm, query, () => qb.getCount());
       return { items: items.map(toBookJson), page: query.page, pageSize: query.pageSize, total };

@@ -116,7 +116,7 @@ test('a NUL character in a search or a title is a 400 on the embedded database, 
   }
 });
 
-describe('the window walk on MariaDB', () => {
+describe('the index walk on MariaDB', () => {
   let auth: ServedTestAuth;
   let catalog: TestCatalog;
   beforeAll(async () => {
@@ -133,18 +133,18 @@ describe('the window walk on MariaDB', () => {
     await auth.close();
   });
 
-  test('gives exactly the pages of the full search, whether the window holds them or not', async () => {
+  test('gives exactly the pages of the full search, whether the walk finds them or not', async () => {
     const { searchBooks } = await import('../src/books.ts');
     const { bookQuery } = await import('../src/schemas.ts');
     const queries = ['q=harbor', 'q=harbor&sort=price_asc', 'q=lantern%20gold&sort=title', 'q=moreau&inStock=true', 'q=okafor&minPrice=300&maxPrice=700', 'q=winter&page=2', 'q=1&sort=price_desc&page=2'];
     let walks = 0;
     for (const text of queries) {
       const query = bookQuery.parse(Object.fromEntries(new URLSearchParams(`${text}&pageSize=4`)));
-      const full = await searchBooks(catalog.orm, query, undefined, { window: 0 });
-      for (const window of [4, 8, 20, 2000]) {
-        if ((query.page - 1) * query.pageSize + query.pageSize <= window) walks++;
-        const walked = await searchBooks(catalog.orm, query, undefined, { window });
-        expect({ text, window, items: walked.items.map((book) => book.id) }).toEqual({ text, window, items: full.items.map((book) => book.id) });
+      const full = await searchBooks(catalog.orm, query, undefined, { walkRows: 0 });
+      for (const walkRows of [4, 8, 20, 3000]) {
+        if ((query.page - 1) * query.pageSize + query.pageSize <= walkRows) walks++;
+        const walked = await searchBooks(catalog.orm, query, undefined, { walkRows });
+        expect({ text, walkRows, items: walked.items.map((book) => book.id) }).toEqual({ text, walkRows, items: full.items.map((book) => book.id) });
       }
       expect(full.items.length).toBeGreaterThan(0);
     }
