@@ -51,10 +51,24 @@ const stopwords = new Set('a about an are as at be by com de en for from how i i
  * differently would hide a match. The LIKE beside it keeps the match exact.
  */
 export function fulltextTerms(text: string): string | null {
-  const words = text
-    .split(/\s+/)
-    .filter((word) => /^[\p{L}\p{N}]{3,84}$/u.test(word) && !stopwords.has(word.toLowerCase()));
+  const words = fulltextWords(text);
   return words.length ? words.map((word) => `+${word}*`).join(' ') : null;
+}
+
+function fulltextWords(text: string): string[] {
+  return text.split(/\s+/).filter((word) => /^[\p{L}\p{N}]{3,84}$/u.test(word) && !stopwords.has(word.toLowerCase()));
+}
+
+const fold = (text: string) => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+/**
+ * Whether the fulltext index surely matches this book for these words: each starts a word of the
+ * title or author (accents and case aside). Conservative: words are split only where InnoDB surely
+ * splits them, so a "yes" is never wrong; a "no" sends the search down the fulltext path.
+ */
+function surelyMatchesWords(book: Book, words: string[]): boolean {
+  const tokens = fold(`${book.title} ${book.author}`).split(/[\s\-.,;:!?()"[\]{}\/]+/);
+  return words.every((word) => tokens.some((token) => token.startsWith(fold(word))));
 }
 
 const sortColumns: Record<BookQuery['sort'], [column: string, direction: 'asc' | 'desc', index: string]> = {
@@ -70,8 +84,9 @@ export const searchWalkRows = 1000;
 /**
  * MariaDB: a search walked along the listing's sort index, stopping after `limit` rows
  * (`LIMIT … ROWS EXAMINED`). Rows come in the listing's order, so when the walk finds the whole page
- * it is exactly the page, found without sorting every match: the case of common words, where the
- * fulltext index would hand over thousands of rows to sort. Otherwise (rare words, deep pages) null.
+ * (and each book on it matches as the fulltext path would) it is exactly the page, found without
+ * sorting every match: the case of common words, where the fulltext index would hand over
+ * thousands of rows to sort. Otherwise (rare words, deep pages, words inside words) null.
  */
 async function searchByWalking(em: EntityManager, query: BookQuery & { q: string }, offset: number, limit: number): Promise<Book[] | null> {
   if (offset + query.pageSize > limit) return null;
@@ -89,7 +104,12 @@ async function searchByWalking(em: EntityManager, query: BookQuery & { q: string
       [...filters.flatMap(([, ...values]) => values), offset, query.pageSize],
       { connectionType: 'read' },
     );
-    return rows.length === query.pageSize ? rows.map((row) => em.map(Book, row)) : null;
+    if (rows.length < query.pageSize) return null;
+    const books = rows.map((row) => em.map(Book, row));
+    // The fulltext path matches words from their start; "harbor" inside "Reharbored" it does not. The
+    // walk's page stands only if every book on it would match there too.
+    const words = fulltextWords(query.q);
+    return books.every((book) => surelyMatchesWords(book, words)) ? books : null;
   } catch (error) {
     // The planner chose to sort instead of walking the index, and the cap stopped the sort.
     if ((error as { code?: string }).code === 'ER_FILSORT_ABORT' || /ROWS EXAMINED/.test((error as Error).message)) return null;

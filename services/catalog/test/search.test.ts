@@ -126,7 +126,10 @@ describe('the index walk on MariaDB', () => {
     const words = ['Harbor', 'Lantern', 'Golden', 'Winter'];
     for (let i = 0; i < 40; i++) {
       await catalog.addBook(token, { title: `${words[i % 4]} ${words[(i >> 2) % 4]} ${i}`, author: i % 3 ? 'Ada Moreau' : 'Ben Okafor', priceCents: 100 + ((i * 37) % 900), stock: i % 5 });
+      // Words inside other words: LIKE finds them, the fulltext index does not; both paths must agree.
+      if (i % 10 === 0) await catalog.addBook(token, { title: `Reharbored Goldenrod ${i}`, author: 'Wintermoreau Okafors', priceCents: 500, stock: 1 });
     }
+    await catalog.addBook(token, { title: 'Reharbored Lanterns', author: 'The Newest Writer', priceCents: 450, stock: 3 });
   });
   afterAll(async () => {
     await catalog.close();
