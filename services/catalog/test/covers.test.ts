@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { bearer } from '@bookstore/shared/testing/http';
+import { bearer, eventually, testServiceToken } from '@bookstore/shared/testing/http';
 import type { ServedTestAuth } from '../../auth/test/support.ts';
 import type { BookJson } from '../src/schemas.ts';
 import { startCatalogWithSeller, startTestCatalog, type TestCatalog } from './support.ts';
@@ -295,5 +295,31 @@ test('path tricks and unknown cover names answer 404', async () => {
     expect({ name, status: response.status }).toEqual({ name, status: 404 });
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     expect(await response.text()).not.toContain('root:');
+  }
+});
+
+test('a second catalog process on the same database and uploads directory serves the same cover', async () => {
+  const book = await catalog.addBook(seller);
+  const bytes = uniquePng();
+  const updated = await upload(book.id, bytes);
+  const port = 41_000 + Math.floor(Math.random() * 2000);
+  const second = Bun.spawn(['bun', join(import.meta.dir, '../src/main.ts')], {
+    env: { ...process.env, PORT: String(port), DATABASE_URL: catalog.url, UPLOADS_DIR: catalog.uploadsDir, AUTH_URL: auth.url, SERVICE_TOKEN: testServiceToken, LOG_LEVEL: 'warn' },
+    stdout: 'ignore',
+    stderr: 'ignore',
+  });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const live = await eventually(async () => (await fetch(`${base}/health/live`).catch(() => null))?.ok === true, 15_000, 100);
+    expect(live).not.toBeNull();
+    const fromSecond = (await (await fetch(`${base}/api/books/${book.id}`)).json()) as BookJson;
+    expect(fromSecond.coverUrl).toBe(updated.coverUrl);
+    const served = await fetch(`${base}${updated.coverUrl}`);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('cache-control')).toContain('max-age=31536000');
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes);
+  } finally {
+    second.kill('SIGTERM');
+    await second.exited;
   }
 });
