@@ -205,11 +205,15 @@ export function authenticate(verifier: Pick<TokenVerifier, 'verify'>): Middlewar
   });
 }
 
+/** The 401 answer to a request without a valid token. */
+export const loginRequired = () =>
+  new ProblemError(401, 'Log in to continue: the token is missing, expired or revoked', {}, { 'www-authenticate': 'Bearer' });
+
 /** The caller, or 401 (503 when their token could not be checked). */
 export function requirePrincipal({ principal, tokenUnchecked }: AuthVariables): Principal {
   if (tokenUnchecked) throw new ServiceUnavailableError('auth', 'cannot check tokens yet');
   if (!principal) {
-    throw new ProblemError(401, 'Log in to continue: the token is missing, expired or revoked', {}, { 'www-authenticate': 'Bearer' });
+    throw loginRequired();
   }
   return principal;
 }

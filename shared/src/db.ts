@@ -68,14 +68,16 @@ class BunSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Both MySQL drivers speak the mysql wire protocol; the scheme only picks the schema dialect. */
+const wireUrl = (url: string) => url.replace(/^mariadb:/, 'mysql:');
+
 function connectionOptions(url: string): Partial<Options> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length) || ':memory:';
     return { driver: SqliteDriver, dbName: path, driverOptions: new BunSqliteDialect(path) } as Partial<Options>;
   }
   const driver = url.startsWith('mariadb://') ? MariaDbDriver : MySqlDriver;
-  // Both drivers speak the mysql wire protocol; the scheme only picks the schema dialect.
-  return { driver, clientUrl: url.replace(/^mariadb:/, 'mysql:'), driverOptions: { connectTimeout: 3000 } } as Partial<Options>;
+  return { driver, clientUrl: wireUrl(url), driverOptions: { connectTimeout: 3000 } } as Partial<Options>;
 }
 
 /**
@@ -93,7 +95,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Orm> {
     entities: options.entities,
     extensions: [Migrator],
     migrations: { migrationsList: options.migrations, transactional: true, snapshot: false, disableForeignKeys: false },
-    replicas: readUrls.map((url, i) => ({ name: `read-${i}`, clientUrl: url.replace(/^mariadb:/, 'mysql:') })),
+    replicas: readUrls.map((url, i) => ({ name: `read-${i}`, clientUrl: wireUrl(url) })),
     preferReadReplicas: readUrls.length > 0,
     pool: { min: 0, max: options.poolSize ?? 10 },
     allowGlobalContext: false,
@@ -111,12 +113,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Orm> {
  * replicas that start at once run them one after another; the second finds nothing pending.
  */
 export async function migrate(orm: MikroORM, log?: Logger): Promise<void> {
-  const connection = (orm.em as EntityManager).getConnection();
-  if (dialectOfPlatform(connection) === 'sqlite') {
+  const up = async () => {
     const applied = await orm.migrator.up();
     if (applied.length) log?.info('migrations applied', { migrations: applied.map((m) => m.name) });
-    return;
-  }
+  };
+  const connection = (orm.em as EntityManager).getConnection();
+  // SQLite: one process owns the file, and its transactions already take turns.
+  if (dialectOfPlatform(connection) === 'sqlite') return up();
   await connection.initClient();
   const kysely = connection.getClient();
   const lockName = `migrations:${orm.config.get('dbName')}`;
@@ -124,8 +127,7 @@ export async function migrate(orm: MikroORM, log?: Logger): Promise<void> {
     const got = await sql<{ ok: number | null }>`select get_lock(${lockName}, 120) as ok`.execute(db);
     if (Number(got.rows[0]?.ok) !== 1) throw new Error('timed out waiting for the migration lock');
     try {
-      const applied = await orm.migrator.up();
-      if (applied.length) log?.info('migrations applied', { migrations: applied.map((m) => m.name) });
+      await up();
     } finally {
       await sql`select release_lock(${lockName})`.execute(db);
     }

@@ -2,7 +2,8 @@
  * The Hono app every service starts from: request ids, access logs, secure headers, a body limit,
  * problem+json errors and the two health endpoints.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { getConnInfo } from 'hono/bun';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
@@ -104,6 +105,15 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
     return c.json({ status: down.length ? 'down' : 'up', service: options.service, checks, down }, down.length ? 503 : 200);
   });
   return app;
+}
+
+/** The address the request came from on the socket; "unknown" when there is no socket (in-process tests). */
+export function socketAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /**

@@ -15,15 +15,14 @@
  */
 import type { EntityManager } from '@bookstore/shared/db';
 import type { Context } from 'hono';
-import { getConnInfo } from 'hono/bun';
 import { createFactory } from 'hono/factory';
-import { bearerToken, hasServiceToken, requireServiceToken } from '@bookstore/shared/auth';
+import { bearerToken, hasServiceToken, loginRequired, requireServiceToken } from '@bookstore/shared/auth';
 import { pingPrimary, readWithFallback, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import { validJson, validQuery } from '@bookstore/shared/validation';
 import { notice } from '@bookstore/shared/html';
 import type { Logger } from '@bookstore/shared/log';
-import { createServiceApp } from '@bookstore/shared/service';
+import { createServiceApp, socketAddress } from '@bookstore/shared/service';
 import { admitRegistration, logIn, registerUser, revocationsSince, revokeSession, toPublicUser, verifyOwnToken, type Limits } from './accounts.ts';
 import type { AuthConfig } from './config.ts';
 import { User } from './entities.ts';
@@ -146,7 +145,7 @@ function currentCaller(c: Context<Env>) {
 
 async function requireCaller(c: Context<Env>) {
   const caller = await currentCaller(c);
-  if (!caller) throw new ProblemError(401, 'Log in to continue: the token is missing, expired or revoked', {}, { 'www-authenticate': 'Bearer' });
+  if (!caller) throw loginRequired();
   return caller;
 }
 
@@ -175,9 +174,5 @@ function usersPage(deps: AuthDeps, { page, pageSize }: { page: number; pageSize:
 function clientAddress(c: Context<Env>): string {
   const forwarded = c.req.header('x-client-address');
   if (forwarded && hasServiceToken(c.req.header('x-service-token'), c.var.deps.config.SERVICE_TOKEN)) return forwarded.slice(0, 100);
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  return socketAddress(c);
 }

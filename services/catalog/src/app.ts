@@ -149,17 +149,15 @@ const serveCover = factory.createHandlers(async (c) => {
 
 // --- fragments ----------------------------------------------------------------------------------
 
-const catalogFragment = factory.createHandlers(async (c) => {
-  const parsed = catalogPageQuery.safeParse(c.req.query());
-  if (!parsed.success) return c.html(notice(invalidSearch(parsed.error)), 400);
-  return c.html(catalogSection(parsed.data, await searchBooks(c.var.deps.orm, parsed.data, c.var.deps.log)));
-});
-
-const resultsFragment = factory.createHandlers(async (c) => {
-  const parsed = catalogPageQuery.safeParse(c.req.query());
-  if (!parsed.success) return c.html(notice(invalidSearch(parsed.error)), 400);
-  return c.html(bookResults(parsed.data, await searchBooks(c.var.deps.orm, parsed.data, c.var.deps.log)));
-});
+/** The catalog page's body (filters and results), or the results alone that htmx swaps. */
+const listingFragment = (render: typeof catalogSection) =>
+  factory.createHandlers(async (c) => {
+    const parsed = catalogPageQuery.safeParse(c.req.query());
+    if (!parsed.success) return c.html(notice(invalidSearch(parsed.error)), 400);
+    return c.html(render(parsed.data, await searchBooks(c.var.deps.orm, parsed.data, c.var.deps.log)));
+  });
+const catalogFragment = listingFragment(catalogSection);
+const resultsFragment = listingFragment(bookResults);
 
 const newBooksFragment = factory.createHandlers(async (c) => {
   const listing = await searchBooks(c.var.deps.orm, { sort: 'newest', page: 1, pageSize: 8, inStock: true, minPrice: undefined, maxPrice: undefined }, c.var.deps.log);

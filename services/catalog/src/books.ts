@@ -78,6 +78,23 @@ const sortColumns: Record<BookQuery['sort'], [column: string, direction: 'asc' |
   title: ['title', 'asc', 'books_title_id_index'],
 };
 
+/** A piece of WHERE clause with its parameters. */
+type Condition = [sql: string, ...params: unknown[]];
+
+/** The listing's conditions, written once for both search paths (the text match, filters, stock). */
+function listingConditions(query: BookQuery): Condition[] {
+  const conditions: Condition[] = [['deleted_at is null']];
+  if (query.q) {
+    const pattern = likePattern(query.q);
+    conditions.push(["(title like ? escape '!' or author like ? escape '!')", pattern, pattern]);
+  }
+  if (query.author) conditions.push(["author like ? escape '!'", likePattern(query.author)]);
+  if (query.minPrice !== undefined) conditions.push(['price_cents >= ?', query.minPrice]);
+  if (query.maxPrice !== undefined) conditions.push(['price_cents <= ?', query.maxPrice]);
+  if (query.inStock) conditions.push(['stock > 0']);
+  return conditions;
+}
+
 /** How many rows of the listing a search walks, in the listing's own order, before asking the fulltext index. */
 export const searchWalkRows = 1000;
 
@@ -90,18 +107,13 @@ export const searchWalkRows = 1000;
  */
 async function searchByWalking(em: EntityManager, query: BookQuery & { q: string }, offset: number, limit: number): Promise<Book[] | null> {
   if (offset + query.pageSize > limit) return null;
-  const pattern = likePattern(query.q);
-  const filters: [sql: string, ...params: unknown[]][] = [['deleted_at is null'], ["(title like ? escape '!' or author like ? escape '!')", pattern, pattern]];
-  if (query.author) filters.push(["author like ? escape '!'", likePattern(query.author)]);
-  if (query.minPrice !== undefined) filters.push(['price_cents >= ?', query.minPrice]);
-  if (query.maxPrice !== undefined) filters.push(['price_cents <= ?', query.maxPrice]);
-  if (query.inStock) filters.push(['stock > 0']);
+  const conditions = listingConditions(query);
   const [column, direction, index] = sortColumns[query.sort];
   try {
     const rows = await em.execute(
-      `select * from books force index for order by (${index}) where ${filters.map(([sql]) => sql).join(' and ')}
+      `select * from books force index for order by (${index}) where ${conditions.map(([sql]) => sql).join(' and ')}
        order by ${column} ${direction}, id ${direction} limit ?, ? rows examined ${Math.floor(limit)}`,
-      [...filters.flatMap(([, ...values]) => values), offset, query.pageSize],
+      [...conditions.flatMap(([, ...values]) => values), offset, query.pageSize],
       { connectionType: 'read' },
     );
     if (rows.length < query.pageSize) return null;
@@ -126,17 +138,10 @@ export function searchBooks(orm: Orm, query: BookQuery, log?: Logger, options: {
       const mysql = dialectOfPlatform(em) === 'mysql';
       const mariadb = em.getPlatform().constructor.name === 'MariaDbPlatform';
       const walked = mariadb && query.q ? await searchByWalking(em, { ...query, q: query.q }, offset, options.walkRows ?? searchWalkRows) : null;
-      const qb = em.createQueryBuilder(Book, 'b').where({ deletedAt: null });
-      if (query.q) {
-        const pattern = likePattern(query.q);
-        qb.andWhere("(b.title like ? escape '!' or b.author like ? escape '!')", [pattern, pattern]);
-        const terms = mysql ? fulltextTerms(query.q) : null;
-        if (terms) qb.andWhere('match(b.title, b.author) against (? in boolean mode)', [terms]);
-      }
-      if (query.author) qb.andWhere("b.author like ? escape '!'", [likePattern(query.author)]);
-      if (query.minPrice !== undefined) qb.andWhere({ priceCents: { $gte: query.minPrice } });
-      if (query.maxPrice !== undefined) qb.andWhere({ priceCents: { $lte: query.maxPrice } });
-      if (query.inStock) qb.andWhere({ stock: { $gt: 0 } });
+      const qb = em.createQueryBuilder(Book, 'b');
+      for (const [sql, ...params] of listingConditions(query)) qb.andWhere(sql, params);
+      const terms = mysql && query.q ? fulltextTerms(query.q) : null;
+      if (terms) qb.andWhere('match(title, author) against (? in boolean mode)', [terms]);
       const items = walked ?? (await qb.clone().orderBy(orderings[query.sort]).limit(query.pageSize, offset).getResultList());
       // A page that is not full ends the listing, so it tells the total without counting.
       const total = items.length < query.pageSize && (items.length > 0 || offset === 0) ? offset + items.length : await countOnce(orm, query, () => qb.getCount());

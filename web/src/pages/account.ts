@@ -5,7 +5,7 @@ import type { Problem } from '@bookstore/shared/errors';
 import { readForm } from '@bookstore/shared/validation';
 import { ServiceUnavailableError } from '@bookstore/shared/http';
 import { html, unavailableBox } from '@bookstore/shared/html';
-import { getConnInfo } from 'hono/bun';
+import { socketAddress } from '@bookstore/shared/service';
 import type { WebEnv } from '../app.ts';
 import { fragment, redirectTo, respond } from '../render.ts';
 import { endSession, safeNextPath, startSession } from '../session.ts';
@@ -127,9 +127,5 @@ function clientAddress(c: Context<WebEnv>): string {
     const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
     if (forwarded) return forwarded;
   }
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  return socketAddress(c);
 }
