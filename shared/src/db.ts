@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Database } from 'bun:sqlite';
-import { MikroORM, type AnyEntity, type EntitySchema, type Options } from '@mikro-orm/core';
+import { DeadlockException, LockWaitTimeoutException, MikroORM, type AnyEntity, type EntitySchema, type Options } from '@mikro-orm/core';
 import { MariaDbDriver } from '@mikro-orm/mariadb';
 import { Migration, Migrator } from '@mikro-orm/migrations';
 import { MySqlDriver } from '@mikro-orm/mysql';
@@ -96,7 +96,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Orm> {
     extensions: [Migrator],
     migrations: { migrationsList: options.migrations, transactional: true, snapshot: false, disableForeignKeys: false },
     replicas: readUrls.map((url, i) => ({ name: `read-${i}`, clientUrl: wireUrl(url) })),
-    preferReadReplicas: readUrls.length > 0,
+    // Primary by default: a read goes to a replica only where the code asks for it (readWithFallback),
+    // so a forgotten flag can never read stale state in a saga step.
+    preferReadReplicas: false,
     pool: { min: 0, max: options.poolSize ?? 10 },
     allowGlobalContext: false,
     debug: false,
@@ -155,24 +157,59 @@ export async function pingPrimary(orm: Orm): Promise<void> {
 const replicaPauseMs = 30_000;
 const replicasPausedUntil = new WeakMap<Orm, number>();
 
+/** Where a read runs: pass it to every query of a `readWithFallback` callback. */
+export type ReadConnection = 'read' | 'write';
+
 /**
- * Runs a read on a replica and, if the replica cannot answer (down, unreachable), on the primary
- * instead; replicas are then left alone for 30 s, so an outage costs one failed attempt, not one per
- * request. A lagging or lost replica must never break a page.
+ * Runs a read that tolerates replica lag (listings, book pages) on a replica, and, if the replica
+ * cannot answer (down, unreachable), on the primary instead; replicas are then left alone for 30 s,
+ * so an outage costs one failed attempt, not one per request. The callback gets the connection to
+ * use and passes it to each query (`{ connectionType }`): every other read goes to the primary.
+ *
+ * @example
+ * const books = await readWithFallback(orm, (em, connectionType) => em.find(Book, {}, { connectionType }));
  */
-export async function readWithFallback<T>(orm: Orm, read: (em: EntityManager) => Promise<T>, log?: Logger): Promise<T> {
-  // Inside a transaction every query goes to the primary.
-  const fromPrimary = () => orm.em.fork().transactional((em) => read(em));
-  if (!orm.config.get('preferReadReplicas')) return read(orm.em.fork());
-  if ((replicasPausedUntil.get(orm) ?? 0) > Date.now()) return fromPrimary();
+export async function readWithFallback<T>(orm: Orm, read: (em: EntityManager, connectionType: ReadConnection) => Promise<T>, log?: Logger): Promise<T> {
+  const fromPrimary = () => read(orm.em.fork(), 'write');
+  if (!hasReplicas(orm) || (replicasPausedUntil.get(orm) ?? 0) > Date.now()) return fromPrimary();
   try {
-    return await read(orm.em.fork());
+    return await read(orm.em.fork(), 'read');
   } catch (error) {
     if (!isConnectionError(error)) throw error;
     log?.warn('read replica unavailable, reading from primary', { error: (error as Error).message });
     replicasPausedUntil.set(orm, Date.now() + replicaPauseMs);
     return fromPrimary();
   }
+}
+
+function hasReplicas(orm: Orm): boolean {
+  return (orm.config.get('replicas') ?? []).length > 0;
+}
+
+/**
+ * Runs `work` in a transaction, again (up to `attempts` times, after a short random pause) when the
+ * database chose it as a deadlock victim or a lock wait timed out: InnoDB rolls the whole
+ * transaction back then, so running it again is safe and is what the database asks for.
+ *
+ * @example
+ * await transaction(em, async (tx) => { await tx.nativeUpdate(Book, { id }, { stock: raw('stock + 1') }); });
+ */
+export async function transaction<T>(em: EntityManager, work: (tx: EntityManager) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await em.fork().transactional(work);
+    } catch (error) {
+      if (!isRetryableConflict(error) || attempt >= attempts) throw error;
+      await Bun.sleep(5 + Math.random() * 20 * attempt);
+    }
+  }
+}
+
+/** A deadlock or lock wait timeout: the transaction was rolled back and may simply be run again. */
+export function isRetryableConflict(error: unknown): boolean {
+  if (error instanceof DeadlockException || error instanceof LockWaitTimeoutException) return true;
+  const code = (error as { code?: string })?.code;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY';
 }
 
 function isConnectionError(error: unknown): boolean {

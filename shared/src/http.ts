@@ -3,7 +3,12 @@ import { requestContext } from './log.ts';
 
 /** The called service did not answer in time, or could not be reached, or answered 5xx. */
 export class ServiceUnavailableError extends Error {
-  constructor(readonly service: string, reason: string) {
+  constructor(
+    readonly service: string,
+    reason: string,
+    /** False when the request surely never reached the service (connection refused): nothing happened there. */
+    readonly sent = true,
+  ) {
     super(`${service} is unavailable: ${reason}`);
   }
 }
@@ -26,7 +31,14 @@ export interface HttpClient {
   /** A `fetch` with the client's policy; also fits Hono's `hc(baseUrl, { fetch })`. */
   fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
   /** `fetch` for a path under baseUrl. */
-  request: (path: string, init?: RequestInit & { timeoutMs?: number }) => Promise<Response>;
+  request: (path: string, init?: RequestInit & CallOptions) => Promise<Response>;
+}
+
+/** Per-call overrides of the client's policy. */
+export interface CallOptions {
+  timeoutMs?: number;
+  /** Extra attempts for this call (0: one attempt, the caller retries by its own policy). */
+  retries?: number;
 }
 
 const idempotent = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
@@ -47,12 +59,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     try {
       return await fetch(url, { ...init, signal });
     } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${budget} ms` : 'connection failed';
-      throw new ServiceUnavailableError(options.service, reason);
+      if ((error as Error).name === 'TimeoutError') throw new ServiceUnavailableError(options.service, `no answer within ${budget} ms`);
+      const refused = (error as { code?: string }).code === 'ECONNREFUSED';
+      throw new ServiceUnavailableError(options.service, refused ? 'connection refused' : 'connection failed', !refused);
     }
   }
 
-  async function send(input: string | URL | Request, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
+  async function send(input: string | URL | Request, init: RequestInit & CallOptions = {}): Promise<Response> {
     const url = input instanceof Request ? input.url : input.toString();
     const base = input instanceof Request ? input : undefined;
     const method = (init.method ?? base?.method ?? 'GET').toUpperCase();
@@ -63,7 +76,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (requestId && !headers.has('x-request-id')) headers.set('x-request-id', requestId);
     const body = init.body ?? (base && method !== 'GET' && method !== 'HEAD' ? await base.arrayBuffer() : undefined);
     const request: RequestInit = { ...init, method, headers, body };
-    const attempts = idempotent.has(method) ? retries + 1 : 1;
+    const attempts = idempotent.has(method) ? (init.retries ?? retries) + 1 : 1;
     let lastError: unknown;
     for (let i = 0; i < attempts; i++) {
       try {

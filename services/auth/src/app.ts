@@ -159,8 +159,8 @@ async function requireAdmin(c: Context<Env>) {
 function usersPage(deps: AuthDeps, { page, pageSize }: { page: number; pageSize: number }) {
   return readWithFallback(
     deps.orm,
-    async (em) => {
-      const [items, total] = await em.findAndCount(User, {}, { orderBy: { id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize });
+    async (em, connectionType) => {
+      const [items, total] = await em.findAndCount(User, {}, { orderBy: { id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize, connectionType });
       return { items: items.map(toPublicUser), page, pageSize, total };
     },
     deps.log,

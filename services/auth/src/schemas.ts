@@ -1,26 +1,5 @@
-/** Request and response shapes of the auth API: the one source of these types, for callers too. */
+/** Auth's own request shapes; those other packages use too are in the shared contract, re-exported here. */
 import { z } from 'zod';
-import { userRoles } from '@bookstore/shared/auth';
-import { plainText } from '@bookstore/shared/validation';
-
-const email = plainText()
-  .trim()
-  .max(254, 'must be at most 254 characters')
-  .pipe(z.email('must be a valid email address'))
-  .transform((value) => value.toLowerCase());
-
-export const registerInput = z.object({
-  name: plainText().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
-  email,
-  password: plainText().min(8, 'must be at least 8 characters').max(256, 'must be at most 256 characters'),
-});
-export type RegisterInput = z.infer<typeof registerInput>;
-
-export const loginInput = z.object({
-  email: plainText().trim().min(1, 'is required').max(254, 'must be at most 254 characters').transform((value) => value.toLowerCase()),
-  password: plainText().min(1, 'is required').max(256, 'must be at most 256 characters'),
-});
-export type LoginInput = z.infer<typeof loginInput>;
 
 export const pageQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).default(1),
@@ -29,27 +8,16 @@ export const pageQuery = z.object({
 
 export const revocationQuery = z.object({ since: z.coerce.number().int().min(0).default(0) });
 
-export const publicUser = z.object({
-  id: z.number(),
-  name: z.string(),
-  email: z.string(),
-  role: z.enum(userRoles),
-  createdAt: z.string(),
-});
-export type PublicUser = z.infer<typeof publicUser>;
 
-export const sessionCreated = z.object({ token: z.string(), expiresAt: z.string(), user: publicUser });
-export type SessionCreated = z.infer<typeof sessionCreated>;
-
-/** State of a form fragment the web front asks auth to render. */
-export const loginFormState = z.object({
-  email: z.string().max(254).optional(),
-  error: z.string().max(500).optional(),
-  next: z.string().max(500).optional(),
-});
-export const registerFormState = z.object({
-  name: z.string().max(100).optional(),
-  email: z.string().max(254).optional(),
-  error: z.string().max(500).optional(),
-  errors: z.record(z.string().max(50), z.string().max(200)).optional(),
-});
+export {
+  loginFormState,
+  loginInput,
+  publicUser,
+  registerFormState,
+  registerInput,
+  sessionCreated,
+  type LoginInput,
+  type PublicUser,
+  type RegisterInput,
+  type SessionCreated,
+} from '@bookstore/shared/contracts/auth';

@@ -1,7 +1,7 @@
 /** Books: search the catalog, read one, and let a seller (or an admin) add, change and remove theirs. */
 import { raw } from '@mikro-orm/core';
 import type { Principal } from '@bookstore/shared/auth';
-import { dialectOfPlatform, readWithFallback, type EntityManager, type Orm } from '@bookstore/shared/db';
+import { dialectOfPlatform, readWithFallback, type EntityManager, type Orm, type ReadConnection } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import type { Logger } from '@bookstore/shared/log';
 import { Book, Reservation } from './entities.ts';
@@ -105,7 +105,7 @@ export const searchWalkRows = 1000;
  * sorting every match: the case of common words, where the fulltext index would hand over
  * thousands of rows to sort. Otherwise (rare words, deep pages, words inside words) null.
  */
-async function searchByWalking(em: EntityManager, query: BookQuery & { q: string }, offset: number, limit: number): Promise<Book[] | null> {
+async function searchByWalking(em: EntityManager, connectionType: ReadConnection, query: BookQuery & { q: string }, offset: number, limit: number): Promise<Book[] | null> {
   if (offset + query.pageSize > limit) return null;
   const conditions = listingConditions(query);
   const [column, direction, index] = sortColumns[query.sort];
@@ -114,7 +114,7 @@ async function searchByWalking(em: EntityManager, query: BookQuery & { q: string
       `select * from books force index for order by (${index}) where ${conditions.map(([sql]) => sql).join(' and ')}
        order by ${column} ${direction}, id ${direction} limit ?, ? rows examined ${Math.floor(limit)}`,
       [...conditions.flatMap(([, ...values]) => values), offset, query.pageSize],
-      { connectionType: 'read' },
+      { connectionType },
     );
     if (rows.length < query.pageSize) return null;
     const books = rows.map((row) => em.map(Book, row));
@@ -133,12 +133,12 @@ async function searchByWalking(em: EntityManager, query: BookQuery & { q: string
 export function searchBooks(orm: Orm, query: BookQuery, log?: Logger, options: { walkRows?: number } = {}): Promise<BookPage> {
   return readWithFallback(
     orm,
-    async (em) => {
+    async (em, connectionType) => {
       const offset = (query.page - 1) * query.pageSize;
       const mysql = dialectOfPlatform(em) === 'mysql';
       const mariadb = em.getPlatform().constructor.name === 'MariaDbPlatform';
-      const walked = mariadb && query.q ? await searchByWalking(em, { ...query, q: query.q }, offset, options.walkRows ?? searchWalkRows) : null;
-      const qb = em.createQueryBuilder(Book, 'b');
+      const walked = mariadb && query.q ? await searchByWalking(em, connectionType, { ...query, q: query.q }, offset, options.walkRows ?? searchWalkRows) : null;
+      const qb = em.createQueryBuilder(Book, 'b', connectionType);
       for (const [sql, ...params] of listingConditions(query)) qb.andWhere(sql, params);
       const terms = mysql && query.q ? fulltextTerms(query.q) : null;
       if (terms) qb.andWhere('match(title, author) against (? in boolean mode)', [terms]);
@@ -175,7 +175,7 @@ async function countOnce(orm: Orm, query: BookQuery, count: () => Promise<number
  * again from the primary, so a seller never sees their own edit "lost" to replica lag.
  */
 export async function findBook(orm: Orm, id: number, caller: Principal | null, log?: Logger): Promise<Book> {
-  let book = await readWithFallback(orm, (em) => em.findOne(Book, { id, deletedAt: null }), log);
+  let book = await readWithFallback(orm, (em, connectionType) => em.findOne(Book, { id, deletedAt: null }, { connectionType }), log);
   if (caller && (book === null || book.sellerId === caller.userId)) {
     book = await orm.em.fork().findOne(Book, { id, deletedAt: null }, { connectionType: 'write' });
   }

@@ -49,6 +49,8 @@ export const Reservation = defineEntity({
     quantity: p.integer(),
     unitPriceCents: p.integer(),
     title: p.string().length(300),
+    /** The book's seller when reserved: purchase shows the sale to them. */
+    sellerId: p.integer(),
     state: p.enum(reservationStates),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),

@@ -10,7 +10,7 @@ import { Book, OrderRelease, Reservation } from './entities.ts';
 import type { ReservationInput, ReservedItem } from './schemas.ts';
 
 function toItem(row: Reservation): ReservedItem {
-  return { bookId: row.bookId, quantity: row.quantity, unitPriceCents: row.unitPriceCents, title: row.title };
+  return { bookId: row.bookId, quantity: row.quantity, unitPriceCents: row.unitPriceCents, title: row.title, sellerId: row.sellerId };
 }
 
 async function reservationsOf(em: EntityManager, orderId: string, lock = false): Promise<Reservation[]> {
@@ -52,8 +52,8 @@ export async function reserveStock(em: EntityManager, input: ReservationInput): 
         const taken = await tx.nativeUpdate(Book, { id: bookId, deletedAt: null, stock: { $gte: quantity } }, { stock: raw('stock - ?', [quantity]) });
         const book = await tx.findOne(Book, { id: bookId, deletedAt: null });
         if (taken !== 1 || !book) throw shortOfStock(bookId, quantity, book);
-        tx.create(Reservation, { orderId: input.orderId, bookId, quantity, unitPriceCents: book.priceCents, title: book.title, state: 'reserved', createdAt: now, updatedAt: now });
-        reserved.push({ bookId, quantity, unitPriceCents: book.priceCents, title: book.title });
+        const row = tx.create(Reservation, { orderId: input.orderId, bookId, quantity, unitPriceCents: book.priceCents, title: book.title, sellerId: book.sellerId, state: 'reserved', createdAt: now, updatedAt: now });
+        reserved.push(toItem(row));
       }
       // The rows exist (uncommitted) before the check: a release from now on waits for them; one
       // that came earlier left its mark, read here with a locking read (it sees the latest commit).

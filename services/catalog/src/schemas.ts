@@ -1,28 +1,26 @@
-/** Request and response shapes of the catalog API: the one source of these types, for callers too. */
+/** Catalog's own request shapes (queries, forms); those other packages use too are in the shared contract, re-exported here. */
 import { z } from 'zod';
-import { plainText } from '@bookstore/shared/validation';
+import { bookId, bookInput, maxPriceCents, orderId, type BookInput } from '@bookstore/shared/contracts/catalog';
 
-const text = (max: number) => plainText().trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
+export {
+  book,
+  bookInput,
+  bookPage,
+  bookPatch,
+  maxPriceCents,
+  maxStock,
+  reservationAnswer,
+  reservationInput,
+  reservedItem,
+  type BookInput,
+  type BookJson,
+  type BookPage,
+  type BookPatch,
+  type ReservationInput,
+  type ReservedItem,
+} from '@bookstore/shared/contracts/catalog';
 
-export const maxPriceCents = 1_000_000_00; // $1,000,000.00
-export const maxStock = 100_000;
 export const maxPageSize = 60;
-
-const bookFields = z.object({
-  title: text(300),
-  author: text(200),
-  description: plainText().trim().max(5000, 'must be at most 5000 characters'),
-  priceCents: z.number('must be a number').int('must be whole cents').min(1, 'must be at least 1 cent').max(maxPriceCents, 'is too high'),
-  stock: z.number('must be a number').int('must be a whole number').min(0, 'cannot be negative').max(maxStock, `must be at most ${maxStock}`),
-});
-
-/** A new book: the description may be left out. */
-export const bookInput = bookFields.extend({ description: bookFields.shape.description.default('') });
-export type BookInput = z.infer<typeof bookInput>;
-
-/** A change to a book: any of its fields, at least one; what is left out stays as it was. */
-export const bookPatch = bookFields.partial().refine((patch) => Object.values(patch).some((value) => value !== undefined), 'give at least one field to change');
-export type BookPatch = z.infer<typeof bookPatch>;
 
 export const bookSorts = ['newest', 'price_asc', 'price_desc', 'title'] as const;
 export type BookSort = (typeof bookSorts)[number];
@@ -65,51 +63,14 @@ export const bookQuery = listingQuery(optionalCents);
 export const catalogPageQuery = listingQuery(optionalDollars);
 export type BookQuery = z.infer<typeof bookQuery>;
 
-export const idParam = z.object({ id: z.coerce.number('must be a number').int('must be a whole number').min(1).max(2_147_483_647) });
+export const idParam = z.object({ id: bookId });
 
 export const sellerQuery = z.object({
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(maxPageSize).default(maxPageSize),
 });
 
-export const orderIdParam = z.object({ orderId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _') });
-
-export const reservationInput = z.object({
-  orderId: orderIdParam.shape.orderId,
-  items: z
-    .array(z.object({ bookId: idParam.shape.id.pipe(z.number()), quantity: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000') }))
-    .min(1, 'must hold at least one book')
-    .max(100, 'must hold at most 100 books'),
-});
-export type ReservationInput = z.infer<typeof reservationInput>;
-
-export interface BookJson {
-  id: number;
-  title: string;
-  author: string;
-  description: string;
-  priceCents: number;
-  stock: number;
-  sellerId: number;
-  sellerName: string;
-  coverUrl: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface BookPage {
-  items: BookJson[];
-  page: number;
-  pageSize: number;
-  total: number;
-}
-
-export interface ReservedItem {
-  bookId: number;
-  quantity: number;
-  unitPriceCents: number;
-  title: string;
-}
+export const orderIdParam = z.object({ orderId });
 
 /** The add/edit form as a browser posts it: every field a string, the price in dollars. */
 export const bookFormFields = z.object({

@@ -42,7 +42,7 @@ test('a reservation answers the catalog\'s unit price and title, whatever the or
   const book = await catalog.addBook(seller, { title: 'Priced Here', priceCents: 2345, stock: 5 });
   const response = await reserve('price-check', [{ bookId: book.id, quantity: 2 }]);
   expect(response.status).toBe(201);
-  expect(await response.json()).toEqual({ orderId: 'price-check', items: [{ bookId: book.id, quantity: 2, unitPriceCents: 2345, title: 'Priced Here' }] });
+  expect(await response.json()).toEqual({ orderId: 'price-check', items: [{ bookId: book.id, quantity: 2, unitPriceCents: 2345, title: 'Priced Here', sellerId: book.sellerId }] });
 });
 
 test('repeating a reservation with the same order id takes stock once, even when repeated at once', async () => {

@@ -38,7 +38,7 @@ export type PurchaseApp = ReturnType<typeof createApp>;
 
 const listDeliveryProviders = factory.createHandlers(async (c) => {
   const { orm, log } = c.var.deps;
-  const items = await readWithFallback(orm, (em) => em.find(DeliveryProvider, {}, { orderBy: { priceCents: 'desc' } }), log);
+  const items = await readWithFallback(orm, (em, connectionType) => em.find(DeliveryProvider, {}, { orderBy: { priceCents: 'desc' }, connectionType }), log);
   return c.json({ items: items.map(({ id, name, scope, priceCents }) => ({ id, name, scope, priceCents })) });
 });
 

@@ -9,7 +9,7 @@ import { socketAddress } from '@bookstore/shared/service';
 import type { WebEnv } from '../app.ts';
 import { fragment, redirectTo, respond } from '../render.ts';
 import { endSession, safeNextPath, startSession } from '../session.ts';
-import type { SessionCreated } from '../../../services/auth/src/schemas.ts';
+import type { SessionCreated } from '@bookstore/shared/contracts/auth';
 
 export const accountPages = new Hono<WebEnv>()
   .get('/login', showLogin)

@@ -1,0 +1,54 @@
+/** The auth service's contract: what other packages send to it and read from it. */
+import { z } from 'zod';
+import { userRoles } from '../auth.ts';
+import { endpoint } from '../client.ts';
+import { plainText } from '../validation.ts';
+
+const email = plainText()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email('must be a valid email address'))
+  .transform((value) => value.toLowerCase());
+
+export const registerInput = z.object({
+  name: plainText().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
+  email,
+  password: plainText().min(8, 'must be at least 8 characters').max(256, 'must be at most 256 characters'),
+});
+export type RegisterInput = z.infer<typeof registerInput>;
+
+export const loginInput = z.object({
+  email: plainText().trim().min(1, 'is required').max(254, 'must be at most 254 characters').transform((value) => value.toLowerCase()),
+  password: plainText().min(1, 'is required').max(256, 'must be at most 256 characters'),
+});
+export type LoginInput = z.infer<typeof loginInput>;
+
+export const publicUser = z.object({
+  id: z.number(),
+  name: z.string(),
+  email: z.string(),
+  role: z.enum(userRoles),
+  createdAt: z.string(),
+});
+export type PublicUser = z.infer<typeof publicUser>;
+
+export const sessionCreated = z.object({ token: z.string(), expiresAt: z.string(), user: publicUser });
+export type SessionCreated = z.infer<typeof sessionCreated>;
+
+/** State of a form fragment the web front asks auth to render. */
+export const loginFormState = z.object({
+  email: z.string().max(254).optional(),
+  error: z.string().max(500).optional(),
+  next: z.string().max(500).optional(),
+});
+export const registerFormState = z.object({
+  name: z.string().max(100).optional(),
+  email: z.string().max(254).optional(),
+  error: z.string().max(500).optional(),
+  errors: z.record(z.string().max(50), z.string().max(200)).optional(),
+});
+
+export const authApi = {
+  register: endpoint({ method: 'POST', path: () => '/api/users', body: registerInput, answer: publicUser, idempotent: false }),
+  logIn: endpoint({ method: 'POST', path: () => '/api/sessions', body: loginInput, answer: sessionCreated, idempotent: false }),
+};
