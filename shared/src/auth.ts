@@ -218,6 +218,13 @@ export function requirePrincipal({ principal, tokenUnchecked }: AuthVariables): 
   return principal;
 }
 
+/** Route middleware: 401 (or 503) before anything else when there is no valid token, so input is checked only for callers. */
+export const signedIn = (): MiddlewareHandler<{ Variables: AuthVariables }> =>
+  createMiddleware(async (c, next) => {
+    requirePrincipal(c.var);
+    await next();
+  });
+
 /** Only callers with the service token pass: reservations, revocation feed. User tokens never do. */
 export function requireServiceToken(serviceToken: string): MiddlewareHandler {
   return createMiddleware(async (c, next) => {

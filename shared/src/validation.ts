@@ -13,6 +13,7 @@ type Schema = Parameters<typeof zValidator>[1];
 export const validJson = <S extends Schema>(schema: S) => zValidator('json', schema, validationHook);
 export const validQuery = <S extends Schema>(schema: S) => zValidator('query', schema, validationHook);
 export const validParams = <S extends Schema>(schema: S) => zValidator('param', schema, validationHook);
+export const validHeader = <S extends Schema>(schema: S) => zValidator('header', schema, validationHook);
 
 /**
  * The request's form fields (urlencoded or multipart). A body that claims to be a form but cannot be

@@ -149,7 +149,7 @@ test('a service that sends its headers but not its body in time leaves a retry b
         new ReadableStream({
           async start(controller) {
             controller.enqueue(new TextEncoder().encode('<div>'));
-            await Bun.sleep(1500);
+            await Bun.sleep(1500); // the late body is the scenario under test, not a wait for a condition
             controller.enqueue(new TextEncoder().encode('late</div>'));
             controller.close();
           },

@@ -5,24 +5,30 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '@bookstore/shared/testing/database';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findFreePorts, startStack, type Stack } from '../../scripts/stack.ts';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let stack: Stack;
 let databases: TestDatabase[];
 let browser: Browser;
 let page: Page;
+let directory: string | undefined;
 const logs: string[] = [];
 
 beforeAll(async () => {
   databases = await Promise.all([createTestDatabase(), createTestDatabase(), createTestDatabase()]);
   const [auth, catalog, purchase] = databases.map((db) => db.url);
-  const base = 39_000 + Math.floor(Math.random() * 500) * 4;
+  // Ports outside the ephemeral range: inside it, an outgoing connection can hold one already.
+  const [webPort, authPort, catalogPort, purchasePort] = await findFreePorts(4);
+  directory = mkdtempSync(join(tmpdir(), 'bookstore-e2e-'));
   stack = await startStack({
-    ports: { web: base, auth: base + 1, catalog: base + 2, purchase: base + 3 },
+    ports: { web: webPort!, auth: authPort!, catalog: catalogPort!, purchase: purchasePort! },
     env: {
-      auth: { DATABASE_URL: auth!, KEY_DIR: `/tmp/bookstore-e2e-${base}` },
-      catalog: { DATABASE_URL: catalog!, UPLOADS_DIR: `/tmp/bookstore-e2e-${base}/uploads` },
+      auth: { DATABASE_URL: auth!, KEY_DIR: join(directory, 'keys') },
+      catalog: { DATABASE_URL: catalog!, UPLOADS_DIR: join(directory, 'uploads') },
       purchase: { DATABASE_URL: purchase! },
     },
     sharedEnv: { REVOCATION_POLL_MS: '500' },
@@ -39,6 +45,7 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
   await Promise.all((databases ?? []).map((db) => db.drop()));
+  if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
 test('register, log out, fail a login in place, log in', async () => {

@@ -1,7 +1,7 @@
 /** Books: search the catalog, read one, and let a seller (or an admin) add, change and remove theirs. */
-import { raw } from '@mikro-orm/core';
+import { LockMode, raw } from '@mikro-orm/core';
 import type { Principal } from '@bookstore/shared/auth';
-import { dialectOfPlatform, readWithFallback, type EntityManager, type Orm, type ReadConnection } from '@bookstore/shared/db';
+import { dialectOfPlatform, readWithFallback, transaction, type EntityManager, type Orm, type ReadConnection } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import type { Logger } from '@bookstore/shared/log';
 import { Book, Reservation } from './entities.ts';
@@ -209,9 +209,12 @@ export async function createBook(em: EntityManager, seller: Principal, input: Bo
   return book;
 }
 
-/** The book, if the caller may change it: its seller or an admin. 404 if gone, 403 if not theirs. */
-export async function bookToChange(em: EntityManager, id: number, caller: Principal): Promise<Book> {
-  const book = await em.findOne(Book, { id, deletedAt: null }, { connectionType: 'write' });
+/**
+ * The book, if the caller may change it: its seller or an admin. 404 if gone, 403 if not theirs.
+ * With `lock` (inside a transaction) its row is locked until the transaction ends.
+ */
+export async function bookToChange(em: EntityManager, id: number, caller: Principal, options: { lock?: boolean } = {}): Promise<Book> {
+  const book = await em.findOne(Book, { id, deletedAt: null }, { connectionType: 'write', ...(options.lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}) });
   if (!book) throw new ProblemError(404, `There is no book ${id} in the catalog`);
   if (book.sellerId !== caller.userId && caller.role !== 'admin') {
     throw new ProblemError(403, 'Only the seller of this book or an administrator can change it');
@@ -222,33 +225,43 @@ export async function bookToChange(em: EntityManager, id: number, caller: Princi
 /**
  * Changes a book. With `stockWas` (the stock the seller saw when they opened the form), stock moves
  * by the difference instead of being overwritten: copies reserved or sold meanwhile stay taken.
+ * One transaction, run again if the database picks it as a deadlock victim.
  */
 export async function updateBook(em: EntityManager, id: number, caller: Principal, patch: BookPatch, options: { stockWas?: number } = {}): Promise<Book> {
-  const book = await bookToChange(em, id, caller);
-  const { stock, ...rest } = patch;
-  const delta = stock !== undefined && options.stockWas !== undefined ? stock - options.stockWas : undefined;
-  em.assign(book, { ...rest, ...(stock !== undefined && delta === undefined ? { stock } : {}), updatedAt: new Date() });
-  await em.flush();
-  if (delta) {
-    await em.nativeUpdate(Book, { id }, { stock: raw('case when stock + ? < 0 then 0 when stock + ? > ? then ? else stock + ? end', [delta, delta, maxStock, maxStock, delta]) });
-    await em.refresh(book);
-  }
-  return book;
+  return transaction(em, async (tx) => {
+    const book = await bookToChange(tx, id, caller, { lock: true });
+    const { stock, ...rest } = patch;
+    const delta = stock !== undefined && options.stockWas !== undefined ? stock - options.stockWas : undefined;
+    tx.assign(book, { ...rest, ...(stock !== undefined && delta === undefined ? { stock } : {}), updatedAt: new Date() });
+    await tx.flush();
+    if (delta) {
+      await tx.nativeUpdate(Book, { id }, { stock: raw('case when stock + ? < 0 then 0 when stock + ? > ? then ? else stock + ? end', [delta, delta, maxStock, maxStock, delta]) });
+      await tx.refresh(book);
+    }
+    return book;
+  });
 }
 
 /**
  * Removes a book. One that was ever reserved keeps its row (marked deleted) so orders can still be
  * committed, released and shown; a book nobody ordered is deleted outright.
+ *
+ * The book's row is locked first: a reserve takes stock by updating that row, so one still running
+ * has committed its reservation by the time the lock is ours, and one coming later finds the book
+ * gone or retired. The reservations are then read with a locking read, which sees the latest
+ * commit (a plain read would see the transaction's snapshot).
  */
 export async function removeBook(em: EntityManager, id: number, caller: Principal): Promise<'deleted' | 'retired'> {
-  const book = await bookToChange(em, id, caller);
-  const ordered = await em.count(Reservation, { bookId: id }, { connectionType: 'write' });
-  if (ordered > 0) {
-    book.deletedAt = new Date();
-    await em.flush();
-    return 'retired';
-  }
-  em.remove(book);
-  await em.flush();
-  return 'deleted';
+  return transaction(em, async (tx) => {
+    const book = await bookToChange(tx, id, caller, { lock: true });
+    const ordered = await tx.findOne(Reservation, { bookId: id }, { fields: ['id'], lockMode: LockMode.PESSIMISTIC_READ });
+    if (ordered) {
+      book.deletedAt = new Date();
+      await tx.flush();
+      return 'retired';
+    }
+    tx.remove(book);
+    await tx.flush();
+    return 'deleted';
+  });
 }

@@ -81,3 +81,17 @@ export async function startCatalogWithSeller(options: TestCatalogOptions = {}) {
     },
   };
 }
+
+/** `startCatalogWithSeller` with catalog served over real HTTP too, for purchase's tests. */
+export async function serveCatalogWithSeller(options: TestCatalogOptions = {}) {
+  const started = await startCatalogWithSeller(options);
+  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: started.catalog.app.fetch, idleTimeout: 30 });
+  return {
+    ...started,
+    catalogUrl: `http://127.0.0.1:${server.port}`,
+    async close() {
+      await server.stop(true);
+      await started.close();
+    },
+  };
+}

@@ -1,14 +1,17 @@
-/** Starts the purchase service. */
+/** Starts the purchase service and its sweeper. */
 import { createTokenVerifier, serviceTokenHeader } from '@bookstore/shared/auth';
 import { loadConfig } from '@bookstore/shared/config';
 import { openDatabase } from '@bookstore/shared/db';
 import { createHttpClient } from '@bookstore/shared/http';
+import { every } from '@bookstore/shared/jobs';
 import { createLogger } from '@bookstore/shared/log';
 import { serve } from '@bookstore/shared/service';
-import { createApp } from './app.ts';
+import { createApp, type PurchaseDeps } from './app.ts';
 import { purchaseConfigSchema } from './config.ts';
+import { purchaseClients } from './deps.ts';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
+import { sweepOrders } from './sweeper.ts';
 
 const config = loadConfig(purchaseConfigSchema);
 const log = createLogger({ service: 'purchase', level: config.LOG_LEVEL });
@@ -17,10 +20,20 @@ const auth = createHttpClient({ service: 'auth', baseUrl: config.AUTH_URL, timeo
 const verifier = createTokenVerifier({ auth, pollMs: config.REVOCATION_POLL_MS, log });
 verifier.start();
 
-serve(createApp({ orm, verifier, log }), {
+const deps: PurchaseDeps = {
+  orm,
+  verifier,
+  log,
+  ...purchaseClients(config),
+  config: { ...config, GATEWAY_SLOW_MS: config.GATEWAY_SLOW_MS ?? config.GATEWAY_TIMEOUT_MS + 2000 },
+};
+const sweeper = every('sweep-orders', config.SWEEP_INTERVAL_MS, () => sweepOrders(deps), { log });
+
+serve(createApp(deps), {
   port: config.PORT,
   log,
   onStop: async () => {
+    await sweeper.stop();
     verifier.stop();
     await orm.close();
   },

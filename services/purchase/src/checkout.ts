@@ -1,0 +1,228 @@
+/**
+ * What a buyer (or seller) asks of purchase, as business steps: place an order, pay it, change its
+ * delivery, cancel it, ship an item. Each answers `{status, body}` so a repeat with the same
+ * Idempotency-Key gets the same answer; the saga steps themselves live in saga.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Principal } from '@bookstore/shared/auth';
+import type { CreateOrderInput, PaymentInput } from '@bookstore/shared/contracts/purchase';
+import { transaction } from '@bookstore/shared/db';
+import { ProblemError, type Problem } from '@bookstore/shared/errors';
+import { forgetKey, requestHash, storeAnswer, withIdempotencyKey, type IdempotencyKey, type KeyRequest } from '@bookstore/shared/idempotency';
+import { compareAndSet } from '@bookstore/shared/jobs';
+import { CartItem, DeliveryProvider, Order, OrderItem, Payment } from './entities.ts';
+import { orderFor, publicStatus, toOrderJson } from './orders.ts';
+import { chargeStep, move, releaseStep, reserveStep, stepGraceMs, type SagaDeps } from './saga.ts';
+
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/** Ids nobody can guess: `ord_` or `pay_` and 24 base32 characters. */
+export function newId(prefix: 'ord' | 'pay'): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  return `${prefix}_${[...randomBytes(24)].map((byte) => alphabet[byte & 31]).join('')}`;
+}
+
+const problem = (status: number, detail: string, extra: Record<string, unknown> = {}): Answer => ({ status, body: { title: status === 402 ? 'Payment Required' : status === 409 ? 'Conflict' : 'Error', status, detail, ...extra } satisfies Problem });
+
+async function orderAnswer(deps: SagaDeps, orderId: string, status: number): Promise<Answer> {
+  const em = deps.orm.em.fork();
+  return { status, body: await toOrderJson(em, await em.findOneOrFail(Order, { id: orderId })) };
+}
+
+/** A repeat of a finished request: its stored answer, with the order as it is now when that was a success. */
+async function replay(deps: SagaDeps, earlier: IdempotencyKey): Promise<Answer> {
+  const body = JSON.parse(earlier.responseBody ?? 'null') as { id?: string } | null;
+  if (earlier.responseStatus! < 300 && body?.id) return orderAnswer(deps, body.id, earlier.responseStatus!);
+  return { status: earlier.responseStatus!, body };
+}
+
+async function finish(deps: SagaDeps, request: KeyRequest, answer: Answer): Promise<Answer> {
+  await storeAnswer(deps.orm.em, request, answer.status, answer.body);
+  return answer;
+}
+
+async function providerOrFail(deps: SagaDeps, providerId: number): Promise<DeliveryProvider> {
+  const provider = await deps.orm.em.fork().findOne(DeliveryProvider, { id: providerId });
+  if (!provider) throw new ProblemError(400, 'Choose one of the delivery providers', { errors: { providerId: 'is not a delivery provider' } });
+  return provider;
+}
+
+/** The order if it is the caller's own; admins may look at any order but act only on their own. */
+async function ownOrder(deps: SagaDeps, orderId: string, caller: Principal): Promise<Order> {
+  const order = await orderFor(deps.orm.em.fork(), orderId, caller);
+  if (order.buyerId !== caller.userId) throw new ProblemError(403, 'Only the buyer can change or pay this order');
+  return order;
+}
+
+// --- place ---------------------------------------------------------------------------------------
+
+/**
+ * Places an order: the given items, or the caller's cart. The order row and the key are written
+ * together; then catalog reserves the stock and tells the prices. A repeat of the same request
+ * answers the same order (and carries on placing it if the first attempt could not finish).
+ */
+export async function placeOrder(deps: SagaDeps, buyer: Principal, input: CreateOrderInput, key: string): Promise<Answer> {
+  const provider = await providerOrFail(deps, input.providerId);
+  const request: KeyRequest = { scope: 'orders', ownerId: buyer.userId, key, hash: requestHash(input) };
+  const { resourceId, earlier } = await withIdempotencyKey(deps.orm.em, request, async (tx) => {
+    const items = input.items ? mergeItems(input.items) : (await tx.find(CartItem, { userId: buyer.userId }, { orderBy: { id: 'asc' } })).map(({ bookId, quantity }) => ({ bookId, quantity }));
+    if (items.length === 0) throw new ProblemError(400, 'Your cart is empty: add a book before checking out', { errors: { items: 'the cart is empty' } });
+    const now = new Date();
+    const order = tx.create(Order, {
+      id: newId('ord'),
+      buyerId: buyer.userId,
+      buyerName: buyer.name || `Buyer ${buyer.userId}`,
+      status: 'reserving',
+      requestedItems: JSON.stringify(items),
+      fromCart: !input.items,
+      providerId: provider.id,
+      providerName: provider.name,
+      deliveryCents: provider.priceCents,
+      subtotalCents: 0,
+      totalCents: 0,
+      paymentId: null,
+      attempts: 0,
+      // Left to this request (and its repeats) for a while; then the sweeper gives the stock back.
+      nextAttemptAt: new Date(now.getTime() + stepGraceMs(deps)),
+      leaseUntil: null,
+      expiresAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return order.id;
+  });
+  if (earlier?.responseStatus) return replay(deps, earlier);
+  const order = await deps.orm.em.fork().findOneOrFail(Order, { id: resourceId });
+  if (order.status !== 'reserving') return orderAnswer(deps, order.id, 201);
+
+  const reserved = await reserveStep(deps, order);
+  switch (reserved.kind) {
+    case 'placed':
+      return finish(deps, request, await orderAnswer(deps, order.id, 201));
+    case 'refused':
+      return finish(deps, request, problem(reserved.status, reserved.detail, reserved.extra));
+    case 'waiting': {
+      deps.log.warn('order not placed yet: catalog did not answer', { orderId: order.id, reason: reserved.reason });
+      // A repeat may have placed it meanwhile.
+      const now = await deps.orm.em.fork().findOneOrFail(Order, { id: order.id });
+      if (now.status !== 'reserving') return placeOrder(deps, buyer, input, key);
+      return problem(503, 'The catalog is not answering, so the books are not reserved yet. Send the same request again (same Idempotency-Key) to carry on; nothing was charged.');
+    }
+  }
+}
+
+function mergeItems(items: { bookId: number; quantity: number }[]) {
+  const quantities = new Map<number, number>();
+  for (const item of items) quantities.set(item.bookId, (quantities.get(item.bookId) ?? 0) + item.quantity);
+  return [...quantities].map(([bookId, quantity]) => ({ bookId, quantity }));
+}
+
+// --- pay -------------------------------------------------------------------------------------------
+
+/**
+ * Pays an order: claims it (awaiting_payment → charging, so a second payment at once is refused),
+ * charges the server-side total, then marks the stock sold. The card never leaves this function
+ * but for the gateway; only its last four digits are kept.
+ */
+export async function payOrder(deps: SagaDeps, buyer: Principal, orderId: string, card: PaymentInput, key: string): Promise<Answer> {
+  await ownOrder(deps, orderId, buyer);
+  const last4 = card.cardNumber.slice(-4);
+  const request: KeyRequest = {
+    scope: 'payment',
+    ownerId: buyer.userId,
+    key,
+    hash: requestHash({ orderId, last4, length: card.cardNumber.length, expMonth: card.expMonth, expYear: card.expYear, holder: card.holder }),
+  };
+  const { resourceId: paymentId, earlier } = await withIdempotencyKey(deps.orm.em, request, async (tx) => {
+    const now = new Date();
+    const paymentId = newId('pay');
+    const claimed = await compareAndSet(tx, Order, orderId, { status: 'awaiting_payment', expiresAt: { $gt: now } }, {
+      status: 'charging',
+      paymentId,
+      attempts: 0,
+      nextAttemptAt: new Date(now.getTime() + stepGraceMs(deps)),
+      updatedAt: now,
+    });
+    if (!claimed) throw await notPayable(deps, orderId);
+    const order = await tx.findOneOrFail(Order, { id: orderId });
+    tx.create(Payment, { id: paymentId, orderId, amountCents: order.totalCents, last4, status: 'pending', reason: null, createdAt: now, updatedAt: now });
+    await tx.flush();
+    return paymentId;
+  });
+  if (earlier?.responseStatus) return replay(deps, earlier);
+  if (earlier) return orderAnswer(deps, orderId, 202); // the same payment is under way in another request
+
+  const em = deps.orm.em.fork();
+  const [order, payment] = await Promise.all([em.findOneOrFail(Order, { id: orderId }), em.findOneOrFail(Payment, { id: paymentId })]);
+  const result = await chargeStep(deps, order, payment, () => deps.gateway.charge(paymentId, payment.amountCents, card));
+  switch (result.kind) {
+    case 'paid':
+      return finish(deps, request, await orderAnswer(deps, orderId, 200));
+    case 'declined':
+      return finish(deps, request, problem(402, result.reason, { orderId }));
+    case 'not-charged':
+      await forgetKey(deps.orm.em, request); // nothing happened: the same key may try again
+      return problem(503, result.reason, { orderId });
+    case 'refunded':
+      return finish(deps, request, problem(409, 'Your books could not be held for this order, so it was cancelled and your payment refunded.', { orderId }));
+    case 'waiting':
+      return orderAnswer(deps, orderId, 202);
+  }
+}
+
+async function notPayable(deps: SagaDeps, orderId: string): Promise<ProblemError> {
+  const order = await deps.orm.em.fork().findOneOrFail(Order, { id: orderId });
+  if (order.status === 'awaiting_payment') return new ProblemError(409, 'This order has expired and can no longer be paid', { orderStatus: 'expired' });
+  if (order.status === 'charging' || order.status === 'committing') return new ProblemError(409, 'A payment for this order is already under way', { orderStatus: publicStatus[order.status] });
+  return new ProblemError(409, `This order cannot be paid: it is ${publicStatus[order.status].replace('_', ' ')}`, { orderStatus: publicStatus[order.status] });
+}
+
+// --- change, cancel, ship ----------------------------------------------------------------------------
+
+/** Changes the carrier of an unpaid order; the total follows. */
+export async function changeDelivery(deps: SagaDeps, buyer: Principal, orderId: string, providerId: number): Promise<Answer> {
+  const provider = await providerOrFail(deps, providerId);
+  const order = await ownOrder(deps, orderId, buyer);
+  const changed = await compareAndSet(deps.orm.em.fork(), Order, orderId, { status: 'awaiting_payment', subtotalCents: order.subtotalCents }, {
+    providerId: provider.id,
+    providerName: provider.name,
+    deliveryCents: provider.priceCents,
+    totalCents: order.subtotalCents + provider.priceCents,
+    updatedAt: new Date(),
+  });
+  if (!changed) throw new ProblemError(409, 'The delivery can only be changed while the order awaits payment');
+  return orderAnswer(deps, orderId, 200);
+}
+
+/** Cancels an unpaid order; its stock goes back (now, or as soon as catalog answers). */
+export async function cancelOrder(deps: SagaDeps, buyer: Principal, orderId: string): Promise<Answer> {
+  const order = await ownOrder(deps, orderId, buyer);
+  if (await move(deps.orm.em.fork(), orderId, 'awaiting_payment', 'cancelling', { nextAttemptAt: new Date(Date.now() + stepGraceMs(deps)) })) {
+    await releaseStep(deps, { ...order, status: 'cancelling' });
+  } else {
+    const now = await deps.orm.em.fork().findOneOrFail(Order, { id: orderId });
+    if (publicStatus[now.status] !== 'cancelled') throw new ProblemError(409, `This order cannot be cancelled: it is ${publicStatus[now.status].replace('_', ' ')}`);
+  }
+  return orderAnswer(deps, orderId, 200);
+}
+
+/** The seller of an item of a paid order marks it shipped; once every item is, the order is shipped. */
+export async function shipItem(deps: SagaDeps, seller: Principal, orderId: string, bookId: number, trackingCode: string | undefined): Promise<Answer> {
+  const em = deps.orm.em.fork();
+  const item = await em.findOne(OrderItem, { orderId, bookId });
+  const order = item && (await em.findOne(Order, { id: orderId }));
+  // Not the seller's item: the same 404 as no item, so order ids of others cannot be probed.
+  if (!item || !order || item.sellerId !== seller.userId) throw new ProblemError(404, `There is no item ${bookId} of yours in order ${orderId}`);
+  if (order.status !== 'paid' && order.status !== 'shipped') throw new ProblemError(409, 'Only paid orders can be shipped');
+  await transaction(deps.orm.em, async (tx) => {
+    await tx.nativeUpdate(OrderItem, { id: item.id, shippedAt: null }, { shippedAt: new Date(), trackingCode: trackingCode || null });
+    const unshipped = await tx.count(OrderItem, { orderId, shippedAt: null });
+    if (unshipped === 0) await move(tx, orderId, 'paid', 'shipped');
+  });
+  // The seller sees their item, not the rest of the buyer's order.
+  const [shipped, now] = await Promise.all([em.fork().findOneOrFail(OrderItem, { id: item.id }), em.fork().findOneOrFail(Order, { id: orderId })]);
+  return { status: 200, body: { orderId, bookId, shippedAt: shipped.shippedAt!.toISOString(), trackingCode: shipped.trackingCode ?? null, orderStatus: publicStatus[now.status] } };
+}

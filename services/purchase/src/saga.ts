@@ -1,0 +1,190 @@
+/**
+ * The checkout saga, one step per function, the order row as its log. Every step reads the same way:
+ * call the other side, then act on what came back: answered (ok, or a refusal), never sent, or
+ * unknown. An unknown outcome is never treated as a failure: the order stays where it is and is asked
+ * about again later (by a repeat of the request, or by the sweeper). Each move between statuses is a
+ * compare-and-set, so a step that lost a race to another replica changes nothing.
+ *
+ *   reserving ──reserve──► awaiting_payment ──charge──► charging ──approved──► committing ──commit──► paid ──► shipped
+ *       │ refused              │ cancel / expire           │ declined, not charged ▲        │ refused
+ *       ▼                      ▼                           └──────► awaiting_payment        ▼
+ *   abandoning ─release─►  cancelling / expiring ─release─► cancelled / expired        refunding ─refund─► cancelled
+ */
+import type { ServiceClient } from '@bookstore/shared/client';
+import { catalogApi, type ReservedItem } from '@bookstore/shared/contracts/catalog';
+import { transaction, type EntityManager, type Orm } from '@bookstore/shared/db';
+import { IdempotencyKey } from '@bookstore/shared/idempotency';
+import { compareAndSet } from '@bookstore/shared/jobs';
+import type { Logger } from '@bookstore/shared/log';
+import { CartItem, Order, OrderEvent, OrderItem, Payment, type OrderStatus } from './entities.ts';
+import type { Gateway } from './gateway.ts';
+import { publicStatus } from './orders.ts';
+
+export interface SagaDeps {
+  orm: Orm;
+  catalog: ServiceClient;
+  gateway: Gateway;
+  log: Logger;
+  config: { ORDER_PAYMENT_TTL_SECONDS: number; GATEWAY_TIMEOUT_MS: number };
+}
+
+/** What a step did: the order moved on, or it waits for an answer that did not come. */
+export type StepResult = 'done' | 'waiting';
+
+/** How long an order in a step is left to the request running it before the sweeper takes over. */
+export const stepGraceMs = (deps: SagaDeps) => 3 * deps.config.GATEWAY_TIMEOUT_MS + 10_000;
+
+/** Moves an order from one status to another if it still is in `from`; clears its retry state and lease. */
+export async function move(em: EntityManager, orderId: string, from: OrderStatus | OrderStatus[], to: OrderStatus, changes: Partial<Order> = {}): Promise<boolean> {
+  const now = new Date();
+  const moved = await compareAndSet(em, Order, orderId, { status: Array.isArray(from) ? { $in: from } : from }, {
+    status: to,
+    attempts: 0,
+    nextAttemptAt: null,
+    leaseUntil: null,
+    updatedAt: now,
+    ...changes,
+  });
+  // The public history: every change of public status, and the moment the order was placed.
+  const before = Array.isArray(from) ? from[0]! : from;
+  if (moved && (publicStatus[to] !== publicStatus[before] || before === 'reserving')) {
+    await em.insert(OrderEvent, { orderId, status: publicStatus[to], at: now });
+  }
+  return moved;
+}
+
+/** Asks again later: one more failed try, the next after a backoff (1 s, 2 s, 4 s … at most a minute). */
+export async function retryLater(em: EntityManager, order: Order, reason: string, log: Logger): Promise<StepResult> {
+  const attempts = order.attempts + 1;
+  const delayMs = Math.min(60_000, 1000 * 2 ** Math.min(attempts - 1, 6)) * (0.8 + Math.random() * 0.4);
+  await compareAndSet(em, Order, order.id, { status: order.status }, { attempts, nextAttemptAt: new Date(Date.now() + delayMs), leaseUntil: null });
+  log.warn('order step will be retried', { orderId: order.id, status: order.status, attempts, reason });
+  return 'waiting';
+}
+
+// --- reserve -------------------------------------------------------------------------------------
+
+export type ReserveResult = { kind: 'placed' } | { kind: 'refused'; status: number; detail: string; extra: Record<string, unknown> } | { kind: 'waiting'; reason: string };
+
+/** reserving → awaiting_payment: catalog holds the stock and tells the prices we record. */
+export async function reserveStep(deps: SagaDeps, order: Order): Promise<ReserveResult> {
+  const items = JSON.parse(order.requestedItems) as { bookId: number; quantity: number }[];
+  const outcome = await deps.catalog.call(catalogApi.reserve, { body: { orderId: order.id, items } });
+  switch (outcome.kind) {
+    case 'ok':
+      await recordPrices(deps, order, outcome.value.items);
+      return { kind: 'placed' };
+    case 'problem': {
+      // Refused (a book short or gone): nothing is held, but release anyway so that a reserve of
+      // this order still on its way can never take stock later.
+      if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning')) await releaseStep(deps, { ...order, status: 'abandoning' });
+      const { bookId, title, available } = outcome.problem as { bookId?: number; title?: string; available?: number };
+      return { kind: 'refused', status: outcome.status === 409 ? 409 : 400, detail: outcome.problem.detail ?? 'The order could not be placed', extra: { bookId, title, available } };
+    }
+    default:
+      return { kind: 'waiting', reason: outcome.reason };
+  }
+}
+
+async function recordPrices(deps: SagaDeps, order: Order, reserved: ReservedItem[]): Promise<void> {
+  await transaction(deps.orm.em, async (tx) => {
+    const subtotalCents = reserved.reduce((sum, item) => sum + item.unitPriceCents * item.quantity, 0);
+    const expiresAt = new Date(Date.now() + deps.config.ORDER_PAYMENT_TTL_SECONDS * 1000);
+    const placed = await move(tx, order.id, 'reserving', 'awaiting_payment', { subtotalCents, totalCents: subtotalCents + order.deliveryCents, expiresAt });
+    if (!placed) return; // a repeat of this request, or the sweeper, got here first
+    for (const item of reserved) {
+      tx.create(OrderItem, { orderId: order.id, bookId: item.bookId, title: item.title, sellerId: item.sellerId, unitPriceCents: item.unitPriceCents, quantity: item.quantity, shippedAt: null, trackingCode: null });
+    }
+    if (order.fromCart) await tx.nativeDelete(CartItem, { userId: order.buyerId, bookId: { $in: reserved.map((item) => item.bookId) } });
+    await tx.flush();
+  });
+}
+
+// --- charge and commit -----------------------------------------------------------------------------
+
+export type ChargeStepResult = { kind: 'paid' } | { kind: 'declined'; reason: string } | { kind: 'not-charged'; reason: string } | { kind: 'refunded' } | { kind: 'waiting' };
+
+/** charging → committing (or back to awaiting_payment): the gateway's answer for this payment. */
+export async function chargeStep(deps: SagaDeps, order: Order, payment: Payment, charge: () => ReturnType<Gateway['charge']>): Promise<ChargeStepResult> {
+  let result = await charge();
+  // No answer is not a "no": ask the gateway what became of this payment (it voids one that never arrived).
+  if (result.kind === 'unknown') result = await deps.gateway.resolve(payment.id);
+  const em = deps.orm.em.fork();
+  switch (result.kind) {
+    case 'approved':
+      await transaction(em, async (tx) => {
+        await tx.nativeUpdate(Payment, { id: payment.id }, { status: 'approved', updatedAt: new Date() });
+        await move(tx, order.id, 'charging', 'committing', { nextAttemptAt: new Date(Date.now() + stepGraceMs(deps)) });
+      });
+      return commitStep(deps, { ...order, status: 'committing' });
+    case 'declined':
+    case 'not-charged':
+      await transaction(em, async (tx) => {
+        await tx.nativeUpdate(Payment, { id: payment.id }, { status: result.kind === 'declined' ? 'declined' : 'failed', reason: result.reason.slice(0, 200), updatedAt: new Date() });
+        await move(tx, order.id, 'charging', 'awaiting_payment');
+      });
+      return { kind: result.kind, reason: result.reason };
+    case 'unknown':
+      await retryLater(em, order, result.reason, deps.log);
+      return { kind: 'waiting' };
+  }
+}
+
+/** committing → paid: catalog marks the stock sold. Refused (the reservation is gone): refund. */
+export async function commitStep(deps: SagaDeps, order: Order): Promise<ChargeStepResult> {
+  const outcome = await deps.catalog.call(catalogApi.commit, { params: { orderId: order.id } });
+  const em = deps.orm.em.fork();
+  if (outcome.kind === 'ok') {
+    await move(em, order.id, 'committing', 'paid');
+    return { kind: 'paid' };
+  }
+  if (outcome.kind === 'problem') {
+    deps.log.error('catalog refused to commit a paid order; refunding', { orderId: order.id, status: outcome.status, detail: outcome.problem.detail });
+    if (await move(em, order.id, 'committing', 'refunding')) return refundStep(deps, { ...order, status: 'refunding' });
+    return { kind: 'waiting' };
+  }
+  await retryLater(em, order, outcome.reason, deps.log);
+  return { kind: 'waiting' };
+}
+
+/** refunding → cancelled: the money goes back. */
+export async function refundStep(deps: SagaDeps, order: Order): Promise<ChargeStepResult> {
+  const em = deps.orm.em.fork();
+  if (!order.paymentId || (await deps.gateway.refund(order.paymentId)) !== 'refunded') {
+    await retryLater(em, order, 'the gateway did not confirm the refund', deps.log);
+    return { kind: 'waiting' };
+  }
+  await transaction(em, async (tx) => {
+    await tx.nativeUpdate(Payment, { id: order.paymentId! }, { status: 'refunded', updatedAt: new Date() });
+    await move(tx, order.id, 'refunding', 'cancelled');
+  });
+  return { kind: 'refunded' };
+}
+
+// --- give stock back ---------------------------------------------------------------------------------
+
+const releasedStatus: Partial<Record<OrderStatus, OrderStatus>> = { cancelling: 'cancelled', expiring: 'expired', abandoning: 'abandoned' };
+
+/** cancelling / expiring / abandoning → cancelled / expired / abandoned: catalog gives the stock back. */
+export async function releaseStep(deps: SagaDeps, order: Order): Promise<StepResult> {
+  const to = releasedStatus[order.status];
+  if (!to) throw new Error(`releaseStep: an order in ${order.status} holds no stock to give back`);
+  const outcome = await deps.catalog.call(catalogApi.release, { params: { orderId: order.id } });
+  const em = deps.orm.em.fork();
+  if (outcome.kind === 'ok') {
+    await transaction(em, async (tx) => {
+      if (!(await move(tx, order.id, order.status, to))) return;
+      // An order never placed leaves its key free: the same request may be sent again and start afresh.
+      if (to === 'abandoned') await tx.nativeDelete(IdempotencyKey, { scope: 'orders', resourceId: order.id, responseStatus: null });
+    });
+    return 'done';
+  }
+  if (outcome.kind === 'problem') deps.log.error('catalog refused to release an order', { orderId: order.id, status: outcome.status, detail: outcome.problem.detail });
+  return retryLater(em, order, outcome.kind === 'problem' ? `release refused: ${outcome.status}` : outcome.reason, deps.log);
+}
+
+/** awaiting_payment → expiring → expired, for an order whose payment time has run out. */
+export async function expireStep(deps: SagaDeps, order: Order): Promise<StepResult> {
+  const expiring = await move(deps.orm.em.fork(), order.id, 'awaiting_payment', 'expiring', { nextAttemptAt: new Date(Date.now() + stepGraceMs(deps)) });
+  return expiring ? releaseStep(deps, { ...order, status: 'expiring' }) : 'done';
+}

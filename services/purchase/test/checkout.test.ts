@@ -1,0 +1,162 @@
+/**
+ * The whole purchase through the API, with auth, catalog and purchase talking over real HTTP on
+ * MariaDB: cart, order, payment with each test card, cancel, expiry, sales and shipping.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import type { OrderJson } from '@bookstore/shared/contracts/purchase';
+import { eventually } from '@bookstore/shared/testing/http';
+import { serveCatalogWithSeller } from '../../catalog/test/support.ts';
+import { startTestPurchase, type TestPurchase } from './support.ts';
+
+let shop: Awaited<ReturnType<typeof serveCatalogWithSeller>>;
+let purchase: TestPurchase;
+let buyer: { token: string; userId: number };
+
+beforeAll(async () => {
+  shop = await serveCatalogWithSeller();
+  purchase = await startTestPurchase(shop.auth.url, { catalogUrl: shop.catalogUrl, gatewayTimeoutMs: 800, gatewaySlowMs: 1500 });
+  buyer = await shop.auth.signUp('Buyer Bea');
+});
+afterAll(async () => {
+  await purchase?.close();
+  await shop?.close();
+});
+
+const card = (cardNumber: string) => ({ cardNumber, expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: '123', holder: 'Bea Buyer' });
+const stockOf = async (id: number) => ((await (await shop.catalog.app.request(`/api/books/${id}`)).json()) as { stock: number }).stock;
+const key = () => `k-${crypto.randomUUID()}`;
+const order = (body: unknown, idempotencyKey = key(), token = buyer.token) => purchase.call('/api/orders', 'POST', body, token, { 'idempotency-key': idempotencyKey });
+const pay = (id: string, number: string, idempotencyKey = key(), token = buyer.token) => purchase.call(`/api/orders/${id}/payment`, 'POST', card(number), token, { 'idempotency-key': idempotencyKey });
+const providers = async () => ((await (await purchase.call('/api/delivery-providers')).json()) as { items: { id: number; name: string; priceCents: number }[] }).items;
+
+test('cart → order from the cart → declined card → approved card → paid, sold, shipped', async () => {
+  const book = await shop.catalog.addBook(shop.seller, { title: 'Middlemarch', priceCents: 1850, stock: 5 });
+  expect((await purchase.call(`/api/cart/items/${book.id}`, 'PUT', { quantity: 2 }, buyer.token)).status).toBe(200);
+  const cart = (await (await purchase.call('/api/cart', 'GET', undefined, buyer.token)).json()) as { items: unknown[]; count: number; subtotalCents: number };
+  expect(cart).toEqual({ items: [{ bookId: book.id, title: 'Middlemarch', unitPriceCents: 1850, quantity: 2, available: 5 }], count: 2, subtotalCents: 3700 });
+
+  const fedex = (await providers()).find((provider) => provider.name === 'FedEx')!;
+  expect((await purchase.call('/api/orders', 'POST', { providerId: fedex.id }, buyer.token)).status).toBe(400); // no Idempotency-Key
+  const placed = await order({ providerId: fedex.id, totalCents: 1, items: undefined });
+  expect(placed.status).toBe(400); // unknown fields (a client's total) are refused, not trusted
+  const created = await order({ providerId: fedex.id });
+  expect(created.status).toBe(201);
+  const placedOrder = (await created.json()) as OrderJson;
+  expect(placedOrder).toMatchObject({ status: 'awaiting_payment', buyerId: buyer.userId, subtotalCents: 3700, deliveryCents: 4500, totalCents: 8200, payment: null });
+  expect(placedOrder.items).toEqual([{ bookId: book.id, title: 'Middlemarch', sellerId: book.sellerId, unitPriceCents: 1850, quantity: 2, shippedAt: null, trackingCode: null }]);
+  expect(await stockOf(book.id)).toBe(3);
+  expect(((await (await purchase.call('/api/cart', 'GET', undefined, buyer.token)).json()) as { count: number }).count).toBe(0);
+
+  const declined = await pay(placedOrder.id, '4000 0000 0000 0002');
+  expect(declined.status).toBe(402);
+  const poor = await pay(placedOrder.id, '4000000000009995');
+  expect(poor.status).toBe(402);
+  expect(((await poor.json()) as { detail: string }).detail).toContain('insufficient funds');
+  const paid = await pay(placedOrder.id, '4242424242424242');
+  expect(paid.status).toBe(200);
+  const paidOrder = (await paid.json()) as OrderJson;
+  expect(paidOrder.status).toBe('paid');
+  expect(paidOrder.payment).toEqual({ last4: '4242', status: 'approved' });
+  expect(paidOrder.history.map((event) => event.status)).toEqual(['awaiting_payment', 'paid']);
+  expect(await stockOf(book.id)).toBe(3);
+  expect(JSON.stringify(purchase.log.lines)).not.toContain('4242424242424242');
+  expect(JSON.stringify(purchase.log.lines)).not.toContain('4000000000000002');
+
+  const sales = (await (await purchase.call('/api/sales', 'GET', undefined, shop.seller)).json()) as { items: { orderId: string; buyerName: string; provider: string }[] };
+  expect(sales.items).toEqual([expect.objectContaining({ orderId: placedOrder.id, buyerName: 'Buyer Bea', provider: 'FedEx', quantity: 2 })]);
+  const shipped = await purchase.call(`/api/orders/${placedOrder.id}/items/${book.id}/shipment`, 'POST', { trackingCode: 'TRACK-1' }, shop.seller);
+  expect(shipped.status).toBe(200);
+  const after = (await (await purchase.call(`/api/orders/${placedOrder.id}`, 'GET', undefined, buyer.token)).json()) as OrderJson;
+  expect(after.status).toBe('shipped');
+  expect(after.items[0]!.trackingCode).toBe('TRACK-1');
+  expect((await pay(placedOrder.id, '4242424242424242')).status).toBe(409);
+});
+
+test('one Idempotency-Key: the same body answers the same order, another body is refused, stock is taken once', async () => {
+  const book = await shop.catalog.addBook(shop.seller, { title: 'Once Only', stock: 10 });
+  const [dhl] = await providers();
+  const sameKey = key();
+  const body = { items: [{ bookId: book.id, quantity: 3 }], providerId: dhl!.id };
+  const answers = await Promise.all([order(body, sameKey), order(body, sameKey), order(body, sameKey)]);
+  const ids = await Promise.all(answers.map(async (response) => ((await response.json()) as OrderJson).id));
+  expect(answers.map((response) => response.status)).toEqual([201, 201, 201]);
+  expect(new Set(ids).size).toBe(1);
+  expect(await stockOf(book.id)).toBe(7);
+  expect((await order({ ...body, items: [{ bookId: book.id, quantity: 1 }] }, sameKey)).status).toBe(409);
+  // The same key of another user is another user's key.
+  const other = await shop.auth.signUp('Other Buyer');
+  expect((await order(body, sameKey, other.token)).status).toBe(201);
+  expect(await stockOf(book.id)).toBe(4);
+});
+
+test('two payments at once for one order, and a repeated payment key: one charge', async () => {
+  const book = await shop.catalog.addBook(shop.seller, { title: 'Double Click', stock: 3 });
+  const [dhl] = await providers();
+  const placed = (await (await order({ items: [{ bookId: book.id, quantity: 1 }], providerId: dhl!.id })).json()) as OrderJson;
+  const payKey = key();
+  const answers = await Promise.all([pay(placed.id, '4242424242424242', payKey), pay(placed.id, '4242424242424242', payKey), pay(placed.id, '4242424242424242')]);
+  const statuses = answers.map((response) => response.status);
+  expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(1);
+  expect(statuses.every((status) => status === 200 || status === 202 || status === 409)).toBe(true);
+  const charges = (await purchase.db!.query("select count(*) as n from gateway_charges c join payments p on p.id = c.charge_key where p.order_id = ? and c.outcome = 'approved'", [placed.id])) as { n: number }[];
+  expect(Number(charges[0]!.n)).toBe(1);
+  // A repeat of the key answers as the key's first request ended: paid, or refused because the other payment was first.
+  const repeat = await pay(placed.id, '4242424242424242', payKey);
+  expect(repeat.status).toBe(statuses.slice(0, 2).includes(200) ? 200 : 409);
+  const now = (await (await purchase.call(`/api/orders/${placed.id}`, 'GET', undefined, buyer.token)).json()) as OrderJson;
+  expect(now.status).toBe('paid');
+});
+
+test('gateway error: nothing charged, the order stays payable; a slow approval is found by asking again', async () => {
+  const book = await shop.catalog.addBook(shop.seller, { title: 'Slow Network', stock: 2 });
+  const [dhl] = await providers();
+  const placed = (await (await order({ items: [{ bookId: book.id, quantity: 1 }], providerId: dhl!.id })).json()) as OrderJson;
+  const failed = await pay(placed.id, '4000000000000119');
+  expect(failed.status).toBe(503);
+  const still = (await (await purchase.call(`/api/orders/${placed.id}`, 'GET', undefined, buyer.token)).json()) as OrderJson;
+  expect(still.status).toBe('awaiting_payment');
+  const slow = await pay(placed.id, '4000000000000077');
+  expect(slow.status).toBe(200);
+  expect(((await slow.json()) as OrderJson).status).toBe('paid');
+});
+
+test('cancel gives the stock back; another user sees a 404 and cannot cancel or pay', async () => {
+  const book = await shop.catalog.addBook(shop.seller, { title: 'Changed Mind', stock: 4 });
+  const [dhl, , envia] = await providers();
+  const placed = (await (await order({ items: [{ bookId: book.id, quantity: 2 }], providerId: dhl!.id })).json()) as OrderJson;
+  const stranger = await shop.auth.signUp('Stranger');
+  expect((await purchase.call(`/api/orders/${placed.id}`, 'GET', undefined, stranger.token)).status).toBe(404);
+  expect((await purchase.call(`/api/orders/${placed.id}/cancel`, 'POST', undefined, stranger.token)).status).toBe(404);
+  expect((await pay(placed.id, '4242424242424242', key(), stranger.token)).status).toBe(404);
+
+  const moved = await purchase.call(`/api/orders/${placed.id}/delivery`, 'PUT', { providerId: envia!.id }, buyer.token);
+  expect(((await moved.json()) as OrderJson).totalCents).toBe(placed.subtotalCents + envia!.priceCents);
+  expect(await stockOf(book.id)).toBe(2);
+  const cancelled = await purchase.call(`/api/orders/${placed.id}/cancel`, 'POST', undefined, buyer.token);
+  expect(cancelled.status).toBe(200);
+  expect(((await cancelled.json()) as OrderJson).status).toBe('cancelled');
+  expect(await stockOf(book.id)).toBe(4);
+  expect((await pay(placed.id, '4242424242424242')).status).toBe(409);
+  expect((await purchase.call(`/api/orders/${placed.id}/cancel`, 'POST', undefined, buyer.token)).status).toBe(200);
+});
+
+test('an unpaid order expires after its time and the sweeper gives its stock back', async () => {
+  const quick = await startTestPurchase(shop.auth.url, { catalogUrl: shop.catalogUrl, ttlSeconds: 1 });
+  try {
+    const book = await shop.catalog.addBook(shop.seller, { title: 'Too Late', stock: 3 });
+    const response = await quick.call('/api/orders', 'POST', { items: [{ bookId: book.id, quantity: 3 }], providerId: 1 }, buyer.token, { 'idempotency-key': key() });
+    const placed = (await response.json()) as OrderJson;
+    expect(await stockOf(book.id)).toBe(0);
+    const expired = await eventually(async () => {
+      await quick.sweep();
+      const now = (await (await quick.call(`/api/orders/${placed.id}`, 'GET', undefined, buyer.token)).json()) as OrderJson;
+      return now.status === 'expired';
+    }, 5000, 200);
+    expect(expired).not.toBeNull();
+    expect(await stockOf(book.id)).toBe(3);
+    const late = await quick.call(`/api/orders/${placed.id}/payment`, 'POST', card('4242424242424242'), buyer.token, { 'idempotency-key': key() });
+    expect(late.status).toBe(409);
+  } finally {
+    await quick.close();
+  }
+});
