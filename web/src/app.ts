@@ -11,6 +11,9 @@
  *   GET  /covers/:file        a cover image (from catalog)
  *   GET  /sell, /sell/new, /sell/:id/edit          the seller's books and forms
  *   POST /sell/new, /sell/:id/edit, /sell/:id/delete, /sell/:id/cover
+ *   GET  /cart, /checkout, /orders, /orders/:id, /orders/:id/pay, /sales, /admin/orders   (purchase)
+ *   POST /cart/items, /cart/items/:bookId, /cart/items/:bookId/remove, /checkout,
+ *        /orders/:id/pay, /orders/:id/delivery, /orders/:id/cancel, /sales/:id/:bookId/ship
  *   GET  /static/*, /favicon.ico   files from STATIC_DIR
  *   GET  /assets/htmx-2.0.11.min.js   htmx, from node_modules
  */
@@ -27,6 +30,10 @@ import { accountPages } from './pages/account.ts';
 import { catalogPages } from './pages/catalog.ts';
 import { homePage } from './pages/home.ts';
 import { sellPages } from './pages/sell.ts';
+import { purchasePages } from './pages/purchase.ts';
+import { errorPage } from './render.ts';
+import { ProblemError } from '@bookstore/shared/errors';
+import { HTTPException } from 'hono/http-exception';
 import { endSession, readSessionToken } from './session.ts';
 
 export interface WebDeps {
@@ -79,5 +86,15 @@ export function createApp(deps: WebDeps) {
   app.route('/', accountPages);
   app.route('/', catalogPages);
   app.route('/', sellPages);
+  app.route('/', purchasePages);
+  // A browser gets HTML pages for errors, inside the layout, never problem+json.
+  app.notFound((c) => errorPage(c, 404));
+  app.onError((error, c) => {
+    if (error instanceof ProblemError) return errorPage(c, error.status);
+    if (error instanceof HTTPException) return errorPage(c, error.status);
+    if (error instanceof ServiceUnavailableError) return errorPage(c, 503);
+    deps.log.error('unhandled error', { error, method: c.req.method, path: c.req.path });
+    return errorPage(c, 500);
+  });
   return app;
 }

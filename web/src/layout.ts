@@ -16,6 +16,8 @@ const htmxConfig = JSON.stringify({
 export interface PageParts {
   title: string;
   accountMenu: Html | string;
+  /** The cart link with its count (signed-in visitors). */
+  cartBadge?: Html | string;
   main: Html | string;
 }
 
@@ -39,6 +41,7 @@ export function page(parts: PageParts): Html {
     <nav class="site-nav" aria-label="Main">
       <a href="/catalog">Catalog</a>
       <a href="/sell">Sell</a>
+      ${parts.cartBadge ?? ''}
     </nav>
     <div class="account">${parts.accountMenu}</div>
   </header>

@@ -1,6 +1,6 @@
 /** Answering with a page or, to an htmx request, with just its main fragment. */
 import type { Context } from 'hono';
-import { htmlContentType, type Html } from '@bookstore/shared/html';
+import { html, htmlContentType, type Html } from '@bookstore/shared/html';
 import type { WebEnv } from './app.ts';
 import { fetchFragment, type Fragment, type FragmentRequest } from './compose.ts';
 import { page } from './layout.ts';
@@ -20,18 +20,27 @@ export function accountMenu(c: Context<WebEnv>): Promise<Fragment> {
   return fragment(c, { client: c.var.deps.clients.auth, path: '/fragments/account-menu', label: 'Your account' });
 }
 
+/** The header's cart link with its count, from purchase; nothing when purchase does not answer. */
+export async function cartBadge(c: Context<WebEnv>): Promise<Html | string> {
+  if (!c.var.principal) return '';
+  const badge = await fragment(c, { client: c.var.deps.clients.purchase, path: '/fragments/cart-badge', label: 'Cart' });
+  return badge.ok ? badge.html : '';
+}
+
 /**
- * Answers with the full page, or with `main` alone for htmx. `main` is awaited together with the
- * account box, so the slowest service bounds the page, not their sum.
+ * Answers with the full page, or with `main` alone for htmx. `main` is fetched together with the
+ * account box and the cart badge, so the slowest service bounds the page, not their sum. Without a
+ * `status`, a fragment's own status is the page's (a fragment that is down still makes a 200 page).
  */
-export async function respond(c: Context<WebEnv>, title: string, main: Promise<Html | Fragment> | Html | Fragment, status = 200): Promise<Response> {
+export async function respond(c: Context<WebEnv>, title: string, main: Promise<Html | Fragment> | Html | Fragment, status?: number): Promise<Response> {
   const htmx = isHtmx(c);
-  const [menu, body] = await Promise.all([htmx ? null : accountMenu(c), main]);
+  const [menu, badge, body] = await Promise.all([htmx ? null : accountMenu(c), htmx ? '' : cartBadge(c), main]);
   const content = isFragment(body) ? body.html : body;
+  const code = status ?? (isFragment(body) && body.ok ? body.status : 200);
   c.header('content-type', htmlContentType);
   c.header('vary', 'HX-Request');
-  if (htmx) return c.body(String(await content), status as 200);
-  return c.body(String(await page({ title, accountMenu: menu!.html, main: content })), status as 200);
+  if (htmx) return c.body(String(await content), code as 200);
+  return c.body(String(await page({ title, accountMenu: menu!.html, cartBadge: badge, main: content })), code as 200);
 }
 
 function isFragment(value: Html | Fragment): value is Fragment {
@@ -45,4 +54,24 @@ export function redirectTo(c: Context, location: string) {
     return c.body(null, 204);
   }
   return c.redirect(location, 303);
+}
+
+const errorTexts: Record<number, [title: string, text: string]> = {
+  400: ['Bad request', 'That request could not be understood.'],
+  403: ['Not allowed', 'You are not allowed to do that. If this was a form, reload the page and try again.'],
+  404: ['Page not found', 'There is nothing at this address.'],
+  413: ['Too large', 'What you sent is too large.'],
+  500: ['Something went wrong', 'Something went wrong on our side. Please try again.'],
+  503: ['Unavailable', 'A part of the shop is not answering. Please try again shortly.'],
+};
+
+/** An error as a page in the layout, for a browser (htmx gets the message alone). */
+export async function errorPage(c: Context<WebEnv>, status: number): Promise<Response> {
+  const [title, text] = errorTexts[status] ?? errorTexts[status >= 500 ? 500 : 400]!;
+  const body = html`<section class="error-page"><h1>${title}</h1><p>${text}</p><p><a href="/">Home</a> · <a href="/catalog">Catalog</a></p></section>`;
+  if (!c.var.deps) {
+    c.header('content-type', htmlContentType);
+    return c.body(String(await page({ title, accountMenu: '', main: body })), status as 200);
+  }
+  return respond(c, title, body, status);
 }

@@ -248,8 +248,8 @@ export async function updateBook(em: EntityManager, id: number, caller: Principa
  *
  * The book's row is locked first: a reserve takes stock by updating that row, so one still running
  * has committed its reservation by the time the lock is ours, and one coming later finds the book
- * gone or retired. The reservations are then read with a locking read, which sees the latest
- * commit (a plain read would see the transaction's snapshot).
+ * gone or retired. The reservations are then read with a locking read: it sees the latest commit,
+ * never an older snapshot the transaction may hold.
  */
 export async function removeBook(em: EntityManager, id: number, caller: Principal): Promise<'deleted' | 'retired'> {
   return transaction(em, async (tx) => {

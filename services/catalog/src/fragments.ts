@@ -72,6 +72,12 @@ function bookCard(book: BookJson): Html {
     <span class="author">${book.author}</span>
     <span class="price">${formatPrice(book.priceCents)}</span>
     ${stockState(book.stock)}
+    ${book.stock > 0
+      ? html`<form method="post" action="/cart/items" class="add-to-cart" hx-post="/cart/items" hx-target="this" hx-swap="outerHTML">
+          <input type="hidden" name="bookId" value="${book.id}"><input type="hidden" name="quantity" value="1">
+          <button type="submit" class="secondary" aria-label="Add ${book.title} to cart">Add to cart</button>
+        </form>`
+      : ''}
   </article>`;
 }
 

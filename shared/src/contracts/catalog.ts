@@ -70,7 +70,7 @@ export type ReservationAnswer = z.infer<typeof reservationAnswer>;
 
 export const catalogApi = {
   book: endpoint({ method: 'GET', path: (p: { id: number }) => `/api/books/${p.id}`, answer: book, idempotent: true }),
-  /** All or nothing; 409 naming the book that is short. Idempotent by order id. */
+  /** All or nothing; 409 naming the book that is short. Idempotent by order id (the same id with other items: 409). */
   reserve: endpoint({ method: 'POST', path: () => '/api/reservations', body: reservationInput, answer: reservationAnswer, idempotent: true }),
   /** Marks an order's copies sold. Idempotent; 404 unknown order, 409 released. */
   commit: endpoint({ method: 'POST', path: (p: { orderId: string }) => `/api/reservations/${p.orderId}/commit`, answer: reservationAnswer, idempotent: true }),

@@ -9,6 +9,8 @@ import { socketAddress } from '@bookstore/shared/service';
 import type { WebEnv } from '../app.ts';
 import { fragment, redirectTo, respond } from '../render.ts';
 import { endSession, safeNextPath, startSession } from '../session.ts';
+import { getCookie } from 'hono/cookie';
+import { addPendingToCart, pendingAddCookie } from './purchase.ts';
 import type { SessionCreated } from '@bookstore/shared/contracts/auth';
 
 export const accountPages = new Hono<WebEnv>()
@@ -35,6 +37,7 @@ async function submitLogin(c: Context<WebEnv>) {
   if (outcome.kind === 'ok') {
     const session = outcome.body as SessionCreated;
     startSession(c, session.token, session.expiresAt, c.var.deps.config.COOKIE_SECURE);
+    await addPendingToCart(c, session.token);
     return redirectTo(c, next);
   }
   const error = outcome.kind === 'unavailable' ? loginUnavailable : outcome.problem.detail;
@@ -60,7 +63,8 @@ async function submitRegister(c: Context<WebEnv>) {
   if (session.kind !== 'ok') return redirectTo(c, '/login');
   const body = session.body as SessionCreated;
   startSession(c, body.token, body.expiresAt, c.var.deps.config.COOKIE_SECURE);
-  return redirectTo(c, '/');
+  await addPendingToCart(c, body.token);
+  return redirectTo(c, getCookie(c, pendingAddCookie) ? '/cart' : '/');
 }
 
 async function logout(c: Context<WebEnv>) {
@@ -80,8 +84,7 @@ async function logout(c: Context<WebEnv>) {
 async function showUsers(c: Context<WebEnv>) {
   if (!c.var.principal) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 303);
   const page = z.coerce.number().int().min(1).max(100_000).catch(1).parse(c.req.query('page'));
-  const users = await fragment(c, { client: c.var.deps.clients.auth, path: `/fragments/users?page=${page}`, label: 'The user list', retryUrl: c.req.url });
-  return respond(c, 'Users', users, users.ok ? users.status : 200);
+  return respond(c, 'Users', fragment(c, { client: c.var.deps.clients.auth, path: `/fragments/users?page=${page}`, label: 'The user list', retryUrl: c.req.url }));
 }
 
 // --- helpers of this file -------------------------------------------------------------------

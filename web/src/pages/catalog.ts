@@ -2,6 +2,8 @@
 import { Hono, type Context } from 'hono';
 import { ServiceUnavailableError } from '@bookstore/shared/http';
 import type { WebEnv } from '../app.ts';
+import { html, notice } from '@bookstore/shared/html';
+import type { Fragment } from '../compose.ts';
 import { fragment, respond } from '../render.ts';
 
 export const catalogPages = new Hono<WebEnv>()
@@ -14,14 +16,19 @@ async function showCatalog(c: Context<WebEnv>) {
   const search = new URL(c.req.url).search;
   const resultsOnly = c.req.header('hx-target') === 'book-results';
   const path = resultsOnly ? `/fragments/book-results${search}` : `/fragments/catalog${search}`;
-  const main = await fragment(c, { client: c.var.deps.clients.catalog, path, label: 'The catalog', retryUrl: c.req.url });
-  return respond(c, 'Catalog', main, main.ok ? main.status : 200);
+  return respond(c, 'Catalog', fragment(c, { client: c.var.deps.clients.catalog, path, label: 'The catalog', retryUrl: c.req.url }));
 }
 
 async function showBook(c: Context<WebEnv>) {
   const id = Number(c.req.param('id'));
-  const main = await fragment(c, { client: c.var.deps.clients.catalog, path: `/fragments/books/${id}`, label: 'This book', retryUrl: c.req.url });
-  return respond(c, 'Book', main, main.ok ? main.status : 200);
+  // The book from catalog and its buy box from purchase, side by side: either may be down alone.
+  const book = fragment(c, { client: c.var.deps.clients.catalog, path: `/fragments/books/${id}`, label: 'This book', retryUrl: c.req.url });
+  const buyBox = fragment(c, { client: c.var.deps.clients.purchase, path: `/fragments/buy-box/${id}`, label: 'Buying' });
+  const main = Promise.all([book, buyBox]).then(([detail, box]): Fragment => ({
+    ...detail,
+    html: detail.ok && detail.status === 200 ? html`${detail.html}${box.ok ? box.html : html`<div class="buy-box card">${notice('Buying is unavailable right now. You can still browse; please try again shortly.')}</div>`}` : detail.html,
+  }));
+  return respond(c, 'Book', main);
 }
 
 /** Covers live with catalog (on the shared volume); the browser only ever talks to the web front. */
