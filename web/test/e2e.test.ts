@@ -128,6 +128,94 @@ test('a seller adds a book with a cover; a shopper finds it by typing and opens 
   expect(await page.getByLabel('Search title or author').inputValue()).toBe('sensib');
 }, 60_000);
 
+test('a visitor adds to cart, logs in and comes back with it; checkout with a declined then an approved card; the seller ships', async () => {
+  const web = stack.urls.web;
+  const logIn = async (email: string, password: string) => {
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+  };
+  const logOut = async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${web}/`);
+  };
+
+  // A new buyer registers, then leaves.
+  await page.goto(`${web}/register`);
+  await page.getByLabel('Name').fill('Harriet Smith');
+  await page.getByLabel('Email').fill('harriet@example.test');
+  await page.getByLabel(/Password/).fill('robert-martin-1816');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await page.waitForURL(`${web}/`);
+  await logOut();
+
+  // As a visitor she finds Emma's book and presses "Add to cart": she is asked to log in, and comes back with it in her cart.
+  await page.goto(`${web}/catalog?q=sensib`);
+  await page.getByRole('link', { name: 'Sense and Sensibility', exact: true }).click();
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.waitForURL(/\/login\?next=%2Fcart/);
+  await logIn('harriet@example.test', 'robert-martin-1816');
+  await page.waitForURL(`${web}/cart`);
+  await page.locator('#cart').getByRole('link', { name: 'Sense and Sensibility' }).waitFor();
+  expect(await page.locator('#cart-badge').innerText()).toContain('1');
+
+  // Checkout: the delivery choice changes the total in place.
+  await page.getByRole('link', { name: 'Checkout' }).click();
+  await page.waitForURL(`${web}/checkout`);
+  await page.getByLabel(/DHL/).check();
+  await page.locator('#checkout-total').getByText('$61.75').waitFor();
+  await page.getByLabel(/Servientrega/).check();
+  await page.locator('#checkout-total').getByText('$26.75').waitFor();
+  await page.getByRole('button', { name: /Place order/ }).click();
+  await page.waitForURL(/\/orders\/ord_[a-z2-7]{24}\/pay$/);
+
+  // A declined card: the error shows in place and the order can still be paid.
+  const year = String(new Date().getFullYear() + 2);
+  const fillCard = async (number: string) => {
+    await page.getByLabel('Card number').fill(number);
+    await page.getByLabel('Expiry month').fill('12');
+    await page.getByLabel('Expiry year').fill(year);
+    await page.getByLabel('CVC').fill('123');
+    await page.getByLabel('Name on card').fill('Harriet Smith');
+  };
+  await fillCard('4000 0000 0000 0002');
+  await page.getByRole('button', { name: /^Pay/ }).click();
+  await page.getByText('The card was declined').waitFor();
+  await fillCard('4242 4242 4242 4242');
+  await page.getByRole('button', { name: /^Pay/ }).dblclick();
+  await page.getByText('Thank you!').waitFor();
+  const orderNumber = (await page.locator('#order strong').first().innerText()).trim();
+  expect(orderNumber).toMatch(/^ord_/);
+  expect(await page.locator('#cart-badge').innerText()).not.toContain('1');
+
+  await page.goto(`${web}/orders`);
+  expect(await page.locator('#orders').innerText()).toContain(orderNumber);
+  expect(await page.locator('#orders tbody tr').count()).toBe(1); // the double click made one order
+  expect(await page.locator('#orders').innerText()).toContain('Paid');
+
+  // The seller sees the sale with the buyer's name and carrier, and ships it.
+  await logOut();
+  await page.goto(`${web}/login`);
+  await logIn('emma@example.test', 'highbury-1815');
+  await page.waitForURL(`${web}/`);
+  await page.goto(`${web}/sales`);
+  const sale = page.locator('#sales tbody tr').first();
+  expect(await sale.innerText()).toContain('Harriet Smith');
+  expect(await sale.innerText()).toContain('Servientrega');
+  await sale.getByLabel(/Tracking code/).fill('SV-42');
+  await sale.getByRole('button', { name: 'Mark shipped' }).click();
+  await page.getByText('Marked as shipped').waitFor();
+
+  // The buyer sees it shipped.
+  await logOut();
+  await page.goto(`${web}/login`);
+  await logIn('harriet@example.test', 'robert-martin-1816');
+  await page.waitForURL(`${web}/`);
+  await page.goto(`${web}/orders/${orderNumber}`);
+  expect(await page.locator('#order').innerText()).toContain('Shipped');
+  expect(await page.locator('#order').innerText()).toContain('SV-42');
+}, 90_000);
+
 test('no page logged a server error during the journey', () => {
   expect(logs.filter((line) => line.includes('"level":"error"'))).toEqual([]);
 });
