@@ -12,7 +12,7 @@ import { forgetKey, requestHash, storeAnswer, withIdempotencyKey, type Idempoten
 import { compareAndSet } from '@bookstore/shared/jobs';
 import { CartItem, DeliveryProvider, Order, OrderItem, Payment } from './entities.ts';
 import { orderFor, publicStatus, toOrderJson } from './orders.ts';
-import { chargeStep, move, releaseStep, reserveStep, stepGraceMs, type SagaDeps } from './saga.ts';
+import { chargeStep, move, releaseStep, reserveStep, stepGraceMs, type ChargeStepResult, type SagaDeps } from './saga.ts';
 
 export interface Answer {
   status: number;
@@ -96,6 +96,9 @@ export async function placeOrder(deps: SagaDeps, buyer: Principal, input: Create
   });
   if (earlier?.responseStatus) return replay(deps, earlier);
   const order = await deps.orm.em.fork().findOneOrFail(Order, { id: resourceId });
+  // The sweeper gave up placing it (catalog did not answer within the grace period) and is giving its
+  // books back: it was never placed, so no 201. Once the books are back the key is free again.
+  if (order.status === 'abandoning' || order.status === 'abandoned') return problem(503, 'The catalog did not answer in time, so this order was not placed and its books are being given back; nothing was charged. Send the same request again in a moment to place it afresh.');
   if (order.status !== 'reserving') return orderAnswer(deps, order.id, 201);
 
   const reserved = await reserveStep(deps, order);
@@ -153,11 +156,19 @@ export async function payOrder(deps: SagaDeps, buyer: Principal, orderId: string
     return paymentId;
   });
   if (earlier?.responseStatus) return replay(deps, earlier);
-  if (earlier) return orderAnswer(deps, orderId, 202); // the same payment is under way in another request
+  // No answer stored: the same payment is under way in another request, or that request died (a
+  // crash) and the sweeper settled the payment since. Then answer as that request would have: a
+  // repeat must not be told "pending" for ever about a payment that is over.
+  if (earlier) return answerPayment(deps, request, orderId, (await settledPayment(deps, paymentId)) ?? { kind: 'waiting' });
 
   const em = deps.orm.em.fork();
   const [order, payment] = await Promise.all([em.findOneOrFail(Order, { id: orderId }), em.findOneOrFail(Payment, { id: paymentId })]);
   const result = await chargeStep(deps, order, payment, () => deps.gateway.charge(paymentId, payment.amountCents, card));
+  return answerPayment(deps, request, orderId, result);
+}
+
+/** The answer to a payment request, stored on its key; "not charged" frees the key instead, for another try. */
+async function answerPayment(deps: SagaDeps, request: KeyRequest, orderId: string, result: ChargeStepResult): Promise<Answer> {
   switch (result.kind) {
     case 'paid':
       return finish(deps, request, await orderAnswer(deps, orderId, 200));
@@ -170,6 +181,26 @@ export async function payOrder(deps: SagaDeps, buyer: Principal, orderId: string
       return finish(deps, request, problem(409, 'Your books could not be held for this order, so it was cancelled and your payment refunded.', { orderId }));
     case 'waiting':
       return orderAnswer(deps, orderId, 202);
+  }
+}
+
+/** How a payment ended, read from its row; null while it is still under way (not yet charged, or charged and not yet committed). */
+async function settledPayment(deps: SagaDeps, paymentId: string): Promise<ChargeStepResult | null> {
+  const em = deps.orm.em.fork();
+  const payment = await em.findOneOrFail(Payment, { id: paymentId });
+  switch (payment.status) {
+    case 'approved': {
+      const order = await em.findOneOrFail(Order, { id: payment.orderId });
+      return order.status === 'paid' || order.status === 'shipped' ? { kind: 'paid' } : null;
+    }
+    case 'declined':
+      return { kind: 'declined', reason: payment.reason ?? 'The card was declined. Try another card.' };
+    case 'failed':
+      return { kind: 'not-charged', reason: payment.reason ?? 'The payment was not completed; nothing was charged.' };
+    case 'refunded':
+      return { kind: 'refunded' };
+    case 'pending':
+      return null;
   }
 }
 
