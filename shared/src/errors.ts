@@ -9,7 +9,7 @@ import type { Logger } from './log.ts';
 // Clearer messages than zod's defaults for the two most common mistakes: a missing field, a wrong type.
 z.config({
   customError: (issue) => {
-    if (issue.code === 'invalid_type') return issue.input === undefined ? 'is required' : `must be a ${issue.expected}`;
+    if (issue.code === 'invalid_type') return issue.input === undefined ? 'is required' : `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
     return undefined;
   },
 });

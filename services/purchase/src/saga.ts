@@ -71,9 +71,16 @@ export async function reserveStep(deps: SagaDeps, order: Order): Promise<Reserve
   const items = JSON.parse(order.requestedItems) as { bookId: number; quantity: number }[];
   const outcome = await deps.catalog.call(catalogApi.reserve, { body: { orderId: order.id, items } });
   switch (outcome.kind) {
-    case 'ok':
+    case 'ok': {
+      // Catalog tells each book's seller only now: a seller buying their own book gives it back.
+      const own = outcome.value.items.find((item) => item.sellerId === order.buyerId);
+      if (own) {
+        if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning')) await releaseStep(deps, { ...order, status: 'abandoning' });
+        return { kind: 'refused', status: 409, detail: `“${own.title}” is your own book: you cannot buy it`, extra: { bookId: own.bookId } };
+      }
       await recordPrices(deps, order, outcome.value.items);
       return { kind: 'placed' };
+    }
     case 'problem': {
       // Refused (a book short or gone): nothing is held, but release anyway so that a reserve of
       // this order still on its way can never take stock later.

@@ -56,7 +56,7 @@ const pay = (baseUrl: string, token: string, orderId: string, key: string, cardN
 /** A request whose connection was cut is an Error; any answer is described, so an unexpected one says what it was. */
 const outcomeOf = (request: Promise<Response>) => request.then(async (response) => `answered ${response.status}: ${await response.text()}`, (error: Error) => error);
 
-const ordersOf = async (buyerId: number) => (await purchaseDb.query('select id, status, attempts, payment_id from orders where buyer_id = ? order by created_at', [buyerId])) as { id: string; status: string; attempts: number; payment_id: string | null }[];
+const ordersOf = async (buyerId: number) => (await purchaseDb.query('select id, status from orders where buyer_id = ? order by created_at', [buyerId])) as { id: string; status: string }[];
 const statusOf = async (orderId: string) => ((await purchaseDb.query('select status from orders where id = ?', [orderId])) as { status: string }[])[0]?.status;
 const reservationStates = async (orderId: string) => ((await shop.catalog.db!.query('select state from reservations where order_id = ? order by book_id', [orderId])) as { state: string }[]).map((row) => row.state);
 const approvedCharges = async (orderId: string) =>
@@ -149,6 +149,35 @@ test('SIGKILL between charge and commit: the sweeper commits the stock; the orde
   expect({ status: retry.status, order: ((await retry.json()) as OrderJson).status }).toEqual({ status: 200, order: 'paid' });
   expect(await approvedCharges(placed.id)).toBe(1);
   expect(await invariants()).toEqual([]);
+}, 30_000);
+
+test('SIGKILL while the gateway answers the charge: the sweeper learns the charge happened and finishes the order', async () => {
+  const buyer = await shop.auth.signUp('Crash Charge');
+  const book = await addBook('Killed While Charging', 2);
+  const gatewayProxy = await startFaultProxy(restarted.baseUrl); // the simulated gateway's ledger is in the shared database
+  try {
+    const purchase = await startChild({ GATEWAY_URL: gatewayProxy.url });
+    const created = await placeOrder(purchase.url, buyer.token, { items: [{ bookId: book.id, quantity: 2 }], providerId: 2 }, newKey());
+    expect(created.status).toBe(201);
+    const placed = (await created.json()) as OrderJson;
+    gatewayProxy.steer(async (request, forward) => {
+      const answer = await forward(request);
+      if (request.path === '/gateway/charges') await purchase.kill(); // charged; purchase dies before it hears so
+      return answer;
+    });
+    expect(await outcomeOf(pay(purchase.url, buyer.token, placed.id, newKey()))).toBeInstanceOf(Error);
+    expect(await statusOf(placed.id)).toBe('charging');
+    expect(await approvedCharges(placed.id)).toBe(1);
+
+    await makeDue(placed.id);
+    expect(await restarted.sweep()).toContainEqual({ orderId: placed.id, from: 'charging', to: 'paid' });
+    expect(await reservationStates(placed.id)).toEqual(['committed']);
+    expect(await approvedCharges(placed.id)).toBe(1);
+    expect(await stockOf(book.id)).toBe(0);
+    expect(await invariants()).toEqual([]);
+  } finally {
+    await gatewayProxy.close();
+  }
 }, 30_000);
 
 test('catalog stops during a checkout: 503 and nothing charged; the same key carries on once it is back, or the sweeper gives the stock back', async () => {

@@ -15,7 +15,7 @@ export interface ProxiedRequest {
   /** Path and query string. */
   path: string;
   headers: Headers;
-  body: Uint8Array | null;
+  body: Uint8Array<ArrayBuffer> | null;
 }
 
 /** What the proxy does with one request: an answer, or `'drop'` (the connection is cut, no answer at all). */
@@ -54,7 +54,7 @@ export async function startFaultProxy(upstreamUrl: string) {
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const headers = new Headers();
     for (const [name, value] of Object.entries(incoming.headers)) if (typeof value === 'string') headers.set(name, value);
-    const request: ProxiedRequest = { method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers, body: chunks.length ? Buffer.concat(chunks) : null };
+    const request: ProxiedRequest = { method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers, body: chunks.length ? Uint8Array.from(Buffer.concat(chunks)) : null };
     received.push(request);
     let answer: ProxyAnswer;
     try {

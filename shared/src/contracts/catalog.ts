@@ -44,12 +44,15 @@ export type BookPage = z.infer<typeof bookPage>;
 
 /** An order id as catalog keeps it: purchase's own ids fit. */
 export const orderId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _');
-export const bookId = z.coerce.number('must be a number').int('must be a whole number').min(1).max(2_147_483_647);
+/** A book id in a path or query string (text, so coerced); in a JSON body use `bookIdField`. */
+export const bookId = z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(2_147_483_647, 'is too large');
+/** A book id in a JSON body: a number, never coerced from `true` or `"7"`. */
+export const bookIdField = z.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(2_147_483_647, 'is too large');
 
 export const reservationInput = z.object({
   orderId,
   items: z
-    .array(z.object({ bookId: bookId.pipe(z.number()), quantity: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000') }))
+    .array(z.object({ bookId: bookIdField, quantity: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000') }))
     .min(1, 'must hold at least one book')
     .max(100, 'must hold at most 100 books'),
 });

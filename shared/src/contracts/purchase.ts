@@ -1,7 +1,7 @@
 /** The purchase service's contract: cart, orders, payment and sales as clients see them. */
 import { z } from 'zod';
 import { plainText } from '../validation.ts';
-import { bookId } from './catalog.ts';
+import { bookIdField } from './catalog.ts';
 
 export const publicOrderStatuses = ['awaiting_payment', 'paid', 'shipped', 'cancelled', 'expired'] as const;
 export type PublicOrderStatus = (typeof publicOrderStatuses)[number];
@@ -12,7 +12,7 @@ const quantity = z.number('must be a number').int('must be a whole number').min(
 export const deliveryProvider = z.object({ id: z.number().int(), name: z.string(), scope: z.enum(['international', 'national']), priceCents: z.number().int() });
 export type DeliveryProviderJson = z.infer<typeof deliveryProvider>;
 
-export const providerId = z.number('must be a number').int('must be a whole number').min(1, 'must be a delivery provider id').max(2_147_483_647);
+export const providerId = z.number('must be a number').int('must be a whole number').min(1, 'must be a delivery provider id').max(2_147_483_647, 'must be a delivery provider id');
 
 export const cartQuantityInput = z.object({ quantity: z.number('must be a number').int('must be a whole number').min(0, 'cannot be negative').max(maxQuantity, `must be at most ${maxQuantity}`) });
 
@@ -25,7 +25,7 @@ export type CartJson = z.infer<typeof cart>;
 
 export const createOrderInput = z
   .object({
-    items: z.array(z.object({ bookId: bookId.pipe(z.number()), quantity })).min(1, 'must hold at least one book').max(50, 'must hold at most 50 books').optional(),
+    items: z.array(z.object({ bookId: bookIdField, quantity })).min(1, 'must hold at least one book').max(50, 'must hold at most 50 books').optional(),
     providerId,
   })
   .strict();
