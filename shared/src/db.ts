@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Database } from 'bun:sqlite';
-import { DeadlockException, LockWaitTimeoutException, MikroORM, type AnyEntity, type EntitySchema, type Options } from '@mikro-orm/core';
+import { DeadlockException, IsolationLevel, LockWaitTimeoutException, MikroORM, type AnyEntity, type EntitySchema, type Options } from '@mikro-orm/core';
 import { MariaDbDriver } from '@mikro-orm/mariadb';
 import { Migration, Migrator } from '@mikro-orm/migrations';
 import { MySqlDriver } from '@mikro-orm/mysql';
@@ -194,10 +194,11 @@ function hasReplicas(orm: Orm): boolean {
  * @example
  * await transaction(em, async (tx) => { await tx.nativeUpdate(Book, { id }, { stock: raw('stock + 1') }); });
  */
-export async function transaction<T>(em: EntityManager, work: (tx: EntityManager) => Promise<T>, attempts = 5): Promise<T> {
+export async function transaction<T>(em: EntityManager, work: (tx: EntityManager) => Promise<T>, options: { attempts?: number; isolationLevel?: IsolationLevel } = {}): Promise<T> {
+  const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await em.fork().transactional(work);
+      return await em.fork().transactional(work, options.isolationLevel ? { isolationLevel: options.isolationLevel } : {});
     } catch (error) {
       if (!isRetryableConflict(error) || attempt >= attempts) throw error;
       await Bun.sleep(5 + Math.random() * 20 * attempt);
@@ -217,4 +218,5 @@ function isConnectionError(error: unknown): boolean {
   return /Connection|ECONNREFUSED|ETIMEDOUT|PROTOCOL_CONNECTION_LOST|ER_ACCESS_DENIED|timeout/i.test(text);
 }
 
+export { IsolationLevel };
 export type { AnyEntity, EntityManager };

@@ -4,7 +4,7 @@
  * one row, and compare-and-set state changes so a step that lost a race changes nothing.
  */
 import { LockMode, type EntityName, type FilterQuery } from '@mikro-orm/core';
-import { dialectOfPlatform, transaction, type EntityManager } from './db.ts';
+import { dialectOfPlatform, IsolationLevel, transaction, type EntityManager } from './db.ts';
 import type { Logger } from './log.ts';
 
 export interface Job {
@@ -75,19 +75,26 @@ export async function claimDue<T extends Leased>(
   em: EntityManager,
   entity: EntityName<T>,
   where: FilterQuery<T>,
-  options: { limit: number; leaseMs: number; orderBy?: Record<string, 'asc' | 'desc'> },
+  options: { limit: number; leaseMs: number },
 ): Promise<T[]> {
   const now = new Date();
-  return transaction(em, async (tx) => {
-    const skipLocked = dialectOfPlatform(tx) === 'mysql' ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {};
-    const due = { $and: [where, { $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] }] } as FilterQuery<T>;
-    const rows = await tx.find(entity, due, { limit: options.limit, orderBy: options.orderBy ?? { id: 'asc' }, ...skipLocked } as never);
-    if (rows.length === 0) return [];
-    const leaseUntil = new Date(now.getTime() + options.leaseMs);
-    await tx.nativeUpdate(entity, { id: { $in: rows.map((row) => row.id) } } as unknown as FilterQuery<T>, { leaseUntil } as never);
-    for (const row of rows) row.leaseUntil = leaseUntil;
-    return rows;
-  });
+  const mysql = dialectOfPlatform(em) === 'mysql';
+  const due = { $and: [where, { $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] }] } as FilterQuery<T>;
+  return transaction(
+    em,
+    async (tx) => {
+      const skipLocked = mysql ? { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE } : {};
+      // No ORDER BY: a sort would read, and lock, every due row before the limit applies; without
+      // it the scan stops at `limit` rows, and replicas claiming at once split the work.
+      const rows = await tx.find(entity, due, { limit: options.limit, ...skipLocked } as never);
+      if (rows.length === 0) return [];
+      const leaseUntil = new Date(now.getTime() + options.leaseMs);
+      for (const row of rows) row.leaseUntil = leaseUntil; // written when the transaction commits
+      return rows;
+    },
+    // READ COMMITTED: InnoDB keeps locks only on the rows the claim returns, not on all it looked at.
+    mysql ? { isolationLevel: IsolationLevel.READ_COMMITTED } : {},
+  );
 }
 
 /**

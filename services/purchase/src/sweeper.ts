@@ -28,7 +28,7 @@ export async function sweepOrders(deps: SagaDeps, options: { limit?: number; lea
     deps.orm.em,
     Order,
     { $or: [{ status: { $in: inFlight }, nextAttemptAt: { $lte: now } }, { status: 'awaiting_payment', expiresAt: { $lte: now } }] },
-    { limit: options.limit ?? 50, leaseMs: options.leaseMs ?? 60_000, orderBy: { updatedAt: 'asc' } },
+    { limit: options.limit ?? 50, leaseMs: options.leaseMs ?? 60_000 },
   );
   const actions: SweepAction[] = [];
   for (const order of due) {

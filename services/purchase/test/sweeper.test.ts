@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { OrderJson } from '@bookstore/shared/contracts/purchase';
 import { eventually } from '@bookstore/shared/testing/http';
 import { serveCatalogWithSeller } from '../../catalog/test/support.ts';
+import { claimDue } from '@bookstore/shared/jobs';
 import { Order } from '../src/entities.ts';
 import { sweepOrders, type SweepAction } from '../src/sweeper.ts';
 import { startFaultProxy, type FaultProxy } from './faults.ts';
@@ -175,3 +176,26 @@ test('a pass whose catalog call gets no answer leaves the order in place, to be 
   expect(await stockOf(book.id)).toBe(4);
   expect(await brokenInvariants({ purchase: purchaseDb(), catalog: shop.catalog.db! }, stockPut, { settled: true })).toEqual([]);
 }, 30_000);
+
+test('replicas claiming at once split the due orders between them: neither waits for nor takes the other\'s', async () => {
+  const ids = Array.from({ length: 20 }, (_, i) => `ord_claimsplit${String(i).padStart(12, 'a')}`.slice(0, 28));
+  const past = new Date(Date.now() - 60_000);
+  for (const id of ids) {
+    await purchaseDb().query(
+      "insert into orders (id, buyer_id, buyer_name, status, requested_items, from_cart, provider_id, provider_name, delivery_cents, subtotal_cents, total_cents, payment_id, attempts, next_attempt_at, lease_until, expires_at, created_at, updated_at) values (?, ?, 'Claim Test', 'awaiting_payment', '[]', 0, 1, 'DHL', 5000, 0, 5000, null, 0, null, null, ?, ?, ?)",
+      [id, buyer.userId, past, past, past],
+    );
+  }
+  try {
+    const claim = (via: TestPurchase) => claimDue(via.orm.em, Order, { id: { $in: ids }, status: 'awaiting_payment', expiresAt: { $lte: new Date() } }, { limit: 10, leaseMs: 60_000 });
+    const [mine, theirs] = await Promise.all([claim(first), claim(second)]);
+    const claimed = [...mine, ...theirs].map((order) => order.id);
+    expect(new Set(claimed).size).toBe(claimed.length); // never the same order twice
+    expect(mine.length).toBeGreaterThan(0);
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(claimed.length).toBe(20);
+    expect(await claim(first)).toEqual([]); // leased: nobody else's until the lease runs out
+  } finally {
+    await purchaseDb().query("update orders set status = 'abandoned', lease_until = null where id in (?)", [ids]);
+  }
+});
