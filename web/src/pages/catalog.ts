@@ -26,7 +26,7 @@ async function showBook(c: Context<WebEnv>) {
   const buyBox = fragment(c, { client: c.var.deps.clients.purchase, path: `/fragments/buy-box/${id}`, label: 'Buying' });
   const main = Promise.all([book, buyBox]).then(([detail, box]): Fragment => ({
     ...detail,
-    html: detail.ok && detail.status === 200 ? html`${detail.html}${box.ok ? box.html : html`<div class="buy-box card">${notice('Buying is unavailable right now. You can still browse; please try again shortly.')}</div>`}` : detail.html,
+    html: detail.ok && detail.status === 200 ? html`<div class="book-page">${detail.html}<aside>${box.ok ? box.html : html`<div class="buy-box card">${notice('Buying is unavailable right now. You can still browse; please try again shortly.')}</div>`}</aside></div>` : detail.html,
   }));
   return respond(c, 'Book', main);
 }
