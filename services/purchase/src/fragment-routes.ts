@@ -12,7 +12,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { Principal } from '@bookstore/shared/auth';
-import { createOrderInput, paymentInput, type CartJson, type DeliveryProviderJson } from '@bookstore/shared/contracts/purchase';
+import { createOrderInput, deliveryInput, paymentInput, type CartJson, type DeliveryProviderJson } from '@bookstore/shared/contracts/purchase';
 import { ProblemError, fieldErrors } from '@bookstore/shared/errors';
 import { ServiceUnavailableError } from '@bookstore/shared/http';
 import { html } from '@bookstore/shared/html';
@@ -115,17 +115,18 @@ async function changeCartLine(c: C, buyer: Principal, change: 'set' | 'remove'):
   const form = await readForm(c);
   const quantity = change === 'remove' ? 0 : z.coerce.number().int().min(0).max(100).safeParse(form.quantity).data;
   let error: string | undefined;
-  if (quantity === undefined) error = 'Choose a quantity from 0 to 100.';
+  let status = 200;
+  if (quantity === undefined) [error, status] = ['Choose a quantity from 0 to 100.', 400];
   else {
     try {
       await setCartQuantity(c.var.deps.orm.em.fork(), c.var.deps.catalog, buyer, bookId.data, quantity);
     } catch (caught) {
       if (!(caught instanceof ProblemError) || caught.status >= 500) throw caught;
-      error = caught.detail;
+      [error, status] = [caught.detail, caught.status];
     }
   }
   if (!isHtmx(c) && !error) return c.redirect('/cart', 303);
-  return c.html(await cartSection(c, buyer, error), error ? 409 : 200);
+  return c.html(await cartSection(c, buyer, error), status as 200);
 }
 
 async function showCheckout(c: C, buyer: Principal, view: { providerId?: number; key?: string; error?: string } = {}, status = 200): Promise<Response> {
@@ -141,7 +142,7 @@ async function showCheckoutTotal(c: C, buyer: Principal): Promise<Response> {
 
 async function submitCheckout(c: C, buyer: Principal): Promise<Response> {
   const form = await readForm(c);
-  const key = formText(form.key, 100);
+  const key = formText(form.key, 101); // one over the longest key: a longer one is refused, not cut to collide with another
   const input = createOrderInput.safeParse({ providerId: Number(form.providerId) });
   if (!input.success) return showCheckout(c, buyer, { key, error: 'Choose a delivery provider.' }, 400);
   if (!/^[A-Za-z0-9_:.-]{8,100}$/.test(key)) return showCheckout(c, buyer, { error: 'The form expired; please place the order again.' }, 400);
@@ -186,7 +187,7 @@ async function submitPayment(c: C, buyer: Principal): Promise<Response> {
     const errors = fieldErrors(card.error);
     return showPayment(c, buyer, { values, error: `Please check the card: ${Object.entries(errors).map(([name, message]) => `${name} ${message}`).join('; ')}.` }, 400);
   }
-  const key = formText(form.key, 100);
+  const key = formText(form.key, 101);
   if (!/^[A-Za-z0-9_:.-]{8,100}$/.test(key)) return showPayment(c, buyer, { values, error: 'The form expired; please enter the card again.' }, 400);
   const paid = await payOrder(c.var.deps, buyer, order.id, card.data, key);
   if (paid.status === 200) return c.redirect(`/orders/${order.id}?placed=1`, 303);
@@ -199,7 +200,9 @@ async function submitPayment(c: C, buyer: Principal): Promise<Response> {
 async function submitDelivery(c: C, buyer: Principal): Promise<Response> {
   const order = await orderOf(c, buyer);
   const form = await readForm(c);
-  await changeDelivery(c.var.deps, buyer, order.id, Number(form.providerId) || 0);
+  // Not a provider id (Infinity, say, would reach the database): the same "choose one" as an unknown id.
+  const input = deliveryInput.safeParse({ providerId: Number(form.providerId) });
+  await changeDelivery(c.var.deps, buyer, order.id, input.success ? input.data.providerId : 0);
   return c.redirect(`/orders/${order.id}/pay`, 303);
 }
 
