@@ -75,10 +75,13 @@ export async function withIdempotencyKey(
     if (earlier) return { resourceId: earlier.resourceId, earlier };
     try {
       const resourceId = await em.fork().transactional(async (tx) => {
-        const resourceId = await create(tx);
-        tx.create(IdempotencyKey, { ...keyFields(request), requestHash: request.hash, resourceId, responseStatus: null, responseBody: null, createdAt: new Date() });
+        // The key first: a second request with this key waits here on the unique index until this
+        // one ends, then finds the key (or, if this one was refused and rolled back, goes ahead).
+        const row = tx.create(IdempotencyKey, { ...keyFields(request), requestHash: request.hash, resourceId: '', responseStatus: null, responseBody: null, createdAt: new Date() });
         await tx.flush();
-        return resourceId;
+        row.resourceId = await create(tx);
+        await tx.flush();
+        return row.resourceId;
       });
       return { resourceId, earlier: null };
     } catch (error) {

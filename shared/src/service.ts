@@ -117,15 +117,22 @@ export function socketAddress(c: Context): string {
 }
 
 /**
- * Serves `app` on `port` until SIGINT/SIGTERM, then stops taking requests, lets those in flight
- * finish, runs `onStop` (close the database, stop pollers) and exits.
+ * Serves `app` on `port` until SIGINT/SIGTERM, then runs `beforeStop` (background jobs), stops
+ * taking requests, lets those in flight finish, runs `onStop` (close the database, stop pollers) and exits.
  *
  * @example
  * serve(app, { port: config.PORT, log, onStop: () => orm.close() });
  */
 export function serve(
   app: { fetch: (request: Request, server: any) => Response | Promise<Response> },
-  options: { port: number; hostname?: string; log: Logger; onStop?: () => Promise<unknown> | unknown },
+  options: {
+    port: number;
+    hostname?: string;
+    log: Logger;
+    /** Runs first, while requests are still served (stop background jobs that call this process). */
+    beforeStop?: () => Promise<unknown> | unknown;
+    onStop?: () => Promise<unknown> | unknown;
+  },
 ) {
   const server = Bun.serve({ port: options.port, hostname: options.hostname ?? '0.0.0.0', fetch: app.fetch, idleTimeout: 30 });
   options.log.info('listening', { url: `http://${server.hostname}:${server.port}` });
@@ -134,6 +141,7 @@ export function serve(
     if (stopping) return;
     stopping = true;
     options.log.info('stopping', { signal });
+    await options.beforeStop?.();
     await server.stop();
     await options.onStop?.();
     process.exit(0);

@@ -1,6 +1,6 @@
 /** The cart: per user, kept by purchase; prices and stock are always asked of catalog, never stored. */
 import type { Principal } from '@bookstore/shared/auth';
-import type { ServiceClient } from '@bookstore/shared/client';
+import type { RetryPolicy, ServiceClient } from '@bookstore/shared/client';
 import { catalogApi, type BookJson } from '@bookstore/shared/contracts/catalog';
 import { maxQuantity, type CartJson } from '@bookstore/shared/contracts/purchase';
 import type { EntityManager } from '@bookstore/shared/db';
@@ -13,17 +13,17 @@ import { CartItem } from './entities.ts';
 export const maxCartLines = 50;
 
 /** A book as catalog has it now; null when it is gone. Throws ServiceUnavailableError when catalog does not answer. */
-export async function currentBook(catalog: ServiceClient, bookId: number): Promise<BookJson | null> {
-  const outcome = await catalog.call(catalogApi.book, { params: { id: bookId } }, { attempts: 2, timeoutMs: 1500 });
+export async function currentBook(catalog: ServiceClient, bookId: number, policy: RetryPolicy = { attempts: 2, timeoutMs: 1500 }): Promise<BookJson | null> {
+  const outcome = await catalog.call(catalogApi.book, { params: { id: bookId } }, policy);
   if (outcome.kind === 'ok') return outcome.value;
   if (outcome.kind === 'problem' && outcome.status === 404) return null;
   throw new ServiceUnavailableError('catalog', outcome.kind === 'problem' ? `answered ${outcome.status}` : outcome.reason);
 }
 
-/** The cart with each book's current title, price and stock. */
-export async function readCart(em: EntityManager, catalog: ServiceClient, buyer: Principal): Promise<CartJson> {
+/** The cart with each book's current title, price and stock; `policy` bounds the catalog calls (pages have a time budget). */
+export async function readCart(em: EntityManager, catalog: ServiceClient, buyer: Principal, policy?: RetryPolicy): Promise<CartJson> {
   const lines = await em.find(CartItem, { userId: buyer.userId }, { orderBy: { id: 'asc' } });
-  const books = await Promise.all(lines.map((line) => currentBook(catalog, line.bookId)));
+  const books = await Promise.all(lines.map((line) => currentBook(catalog, line.bookId, policy)));
   const items = lines.map((line, i) => {
     const book = books[i];
     return { bookId: line.bookId, title: book?.title ?? 'No longer in the catalog', unitPriceCents: book?.priceCents ?? 0, quantity: line.quantity, available: book?.stock ?? 0 };

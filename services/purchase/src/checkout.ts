@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '@bookstore/shared/auth';
 import type { CreateOrderInput, PaymentInput } from '@bookstore/shared/contracts/purchase';
-import { transaction } from '@bookstore/shared/db';
+import { dialectOfPlatform, transaction, type EntityManager } from '@bookstore/shared/db';
+import { LockMode } from '@mikro-orm/core';
 import { ProblemError, type Problem } from '@bookstore/shared/errors';
 import { forgetKey, requestHash, storeAnswer, withIdempotencyKey, type IdempotencyKey, type KeyRequest } from '@bookstore/shared/idempotency';
 import { compareAndSet } from '@bookstore/shared/jobs';
@@ -149,7 +150,7 @@ export async function payOrder(deps: SagaDeps, buyer: Principal, orderId: string
       nextAttemptAt: new Date(now.getTime() + stepGraceMs(deps)),
       updatedAt: now,
     });
-    if (!claimed) throw await notPayable(deps, orderId);
+    if (!claimed) throw await notPayable(tx, orderId);
     const order = await tx.findOneOrFail(Order, { id: orderId });
     tx.create(Payment, { id: paymentId, orderId, amountCents: order.totalCents, last4, status: 'pending', reason: null, createdAt: now, updatedAt: now });
     await tx.flush();
@@ -159,7 +160,7 @@ export async function payOrder(deps: SagaDeps, buyer: Principal, orderId: string
   // No answer stored: the same payment is under way in another request, or that request died (a
   // crash) and the sweeper settled the payment since. Then answer as that request would have: a
   // repeat must not be told "pending" for ever about a payment that is over.
-  if (earlier) return answerPayment(deps, request, orderId, (await settledPayment(deps, paymentId)) ?? { kind: 'waiting' });
+  if (earlier) return answerPayment(deps, request, orderId, await awaitSettled(deps, paymentId));
 
   const em = deps.orm.em.fork();
   const [order, payment] = await Promise.all([em.findOneOrFail(Order, { id: orderId }), em.findOneOrFail(Payment, { id: paymentId })]);
@@ -184,6 +185,19 @@ async function answerPayment(deps: SagaDeps, request: KeyRequest, orderId: strin
   }
 }
 
+/**
+ * A repeat that arrives while its first request is still charging (a double click) waits for that
+ * one to end, as long as a charge may take, and answers as it did; past that, "under way" (202).
+ */
+async function awaitSettled(deps: SagaDeps, paymentId: string): Promise<ChargeStepResult> {
+  const deadline = Date.now() + 2 * deps.config.GATEWAY_TIMEOUT_MS + 2000;
+  for (;;) {
+    const settled = await settledPayment(deps, paymentId);
+    if (settled || Date.now() > deadline) return settled ?? { kind: 'waiting' };
+    await Bun.sleep(100); // polling the payment row: the other request writes it when the gateway answers
+  }
+}
+
 /** How a payment ended, read from its row; null while it is still under way (not yet charged, or charged and not yet committed). */
 async function settledPayment(deps: SagaDeps, paymentId: string): Promise<ChargeStepResult | null> {
   const em = deps.orm.em.fork();
@@ -204,8 +218,9 @@ async function settledPayment(deps: SagaDeps, paymentId: string): Promise<Charge
   }
 }
 
-async function notPayable(deps: SagaDeps, orderId: string): Promise<ProblemError> {
-  const order = await deps.orm.em.fork().findOneOrFail(Order, { id: orderId });
+/** Why an order cannot be paid; read with the caller's transaction (SQLite has one connection, held by it). */
+async function notPayable(tx: EntityManager, orderId: string): Promise<ProblemError> {
+  const order = await tx.findOneOrFail(Order, { id: orderId });
   if (order.status === 'awaiting_payment') return new ProblemError(409, 'This order has expired and can no longer be paid', { orderStatus: 'expired' });
   if (order.status === 'charging' || order.status === 'committing') return new ProblemError(409, 'A payment for this order is already under way', { orderStatus: publicStatus[order.status] });
   return new ProblemError(409, `This order cannot be paid: it is ${publicStatus[order.status].replace('_', ' ')}`, { orderStatus: publicStatus[order.status] });
@@ -249,6 +264,9 @@ export async function shipItem(deps: SagaDeps, seller: Principal, orderId: strin
   if (!item || !order || item.sellerId !== seller.userId) throw new ProblemError(404, `There is no item ${bookId} of yours in order ${orderId}`);
   if (order.status !== 'paid' && order.status !== 'shipped') throw new ProblemError(409, 'Only paid orders can be shipped');
   await transaction(deps.orm.em, async (tx) => {
+    // The order row first: sellers of one order shipping at once take turns, so the last one sees
+    // every other item shipped and moves the order on (SQLite's transactions take turns already).
+    if (dialectOfPlatform(tx) === 'mysql') await tx.findOne(Order, { id: orderId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     await tx.nativeUpdate(OrderItem, { id: item.id, shippedAt: null }, { shippedAt: new Date(), trackingCode: trackingCode || null });
     const unshipped = await tx.count(OrderItem, { orderId, shippedAt: null });
     if (unshipped === 0) await move(tx, orderId, 'paid', 'shipped');

@@ -75,7 +75,8 @@ async function providers(c: C): Promise<DeliveryProviderJson[]> {
 async function cartOf(c: C, buyer: Principal): Promise<{ cart: CartJson; stale: boolean }> {
   const em = c.var.deps.orm.em.fork();
   try {
-    return { cart: await readCart(em, c.var.deps.catalog, buyer), stale: false };
+    // Within the web front's time budget for the whole fragment: past it, the cart without prices.
+    return { cart: await readCart(em, c.var.deps.catalog, buyer, { attempts: 1, timeoutMs: 600 }), stale: false };
   } catch (error) {
     if (!(error instanceof ServiceUnavailableError)) throw error;
     const lines = await em.find(CartItem, { userId: buyer.userId }, { orderBy: { id: 'asc' } });

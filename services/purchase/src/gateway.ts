@@ -119,7 +119,9 @@ export function gatewayClient(client: ServiceClient): Gateway {
       return resultOf(outcome);
     },
     async resolve(key) {
-      return resultOf(await client.call(gatewayApi.resolve, { params: { key } }));
+      // Only an answer settles it: a question that did not arrive says nothing about the charge.
+      const outcome = await client.call(gatewayApi.resolve, { params: { key } });
+      return outcome.kind === 'ok' ? resultOf(outcome) : { kind: 'unknown', reason: outcome.kind === 'problem' ? `resolve refused: ${outcome.status}` : outcome.reason };
     },
     async refund(key) {
       const outcome = await client.call(gatewayApi.refund, { params: { key } });

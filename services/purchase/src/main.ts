@@ -32,8 +32,9 @@ const sweeper = every('sweep-orders', config.SWEEP_INTERVAL_MS, () => sweepOrder
 serve(createApp(deps), {
   port: config.PORT,
   log,
+  // The sweeper may be asking this process's own gateway: it stops while requests are still served.
+  beforeStop: () => sweeper.stop(),
   onStop: async () => {
-    await sweeper.stop();
     verifier.stop();
     await orm.close();
   },

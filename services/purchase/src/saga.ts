@@ -34,10 +34,22 @@ export type StepResult = 'done' | 'waiting';
 /** How long an order in a step is left to the request running it before the sweeper takes over. */
 export const stepGraceMs = (deps: SagaDeps) => 3 * deps.config.GATEWAY_TIMEOUT_MS + 10_000;
 
-/** Moves an order from one status to another if it still is in `from`; clears its retry state and lease. */
-export async function move(em: EntityManager, orderId: string, from: OrderStatus | OrderStatus[], to: OrderStatus, changes: Partial<Order> = {}): Promise<boolean> {
+/**
+ * Moves an order from one status to another if it still is in `from` (and, with `paymentId`, still
+ * on that payment: a step about an older payment never moves an order that has moved on to a newer
+ * one); clears its retry state and lease.
+ */
+export async function move(
+  em: EntityManager,
+  orderId: string,
+  from: OrderStatus | OrderStatus[],
+  to: OrderStatus,
+  changes: Partial<Order> = {},
+  expect: { paymentId?: string } = {},
+): Promise<boolean> {
   const now = new Date();
-  const moved = await compareAndSet(em, Order, orderId, { status: Array.isArray(from) ? { $in: from } : from }, {
+  const expected = { status: Array.isArray(from) ? { $in: from } : from, ...(expect.paymentId ? { paymentId: expect.paymentId } : {}) };
+  const moved = await compareAndSet(em, Order, orderId, expected, {
     status: to,
     attempts: 0,
     nextAttemptAt: null,
@@ -118,17 +130,20 @@ export async function chargeStep(deps: SagaDeps, order: Order, payment: Payment,
   if (result.kind === 'unknown') result = await deps.gateway.resolve(payment.id);
   const em = deps.orm.em.fork();
   switch (result.kind) {
-    case 'approved':
-      await transaction(em, async (tx) => {
+    case 'approved': {
+      const moved = await transaction(em, async (tx) => {
         await tx.nativeUpdate(Payment, { id: payment.id }, { status: 'approved', updatedAt: new Date() });
-        await move(tx, order.id, 'charging', 'committing', { nextAttemptAt: new Date(Date.now() + stepGraceMs(deps)) });
+        return move(tx, order.id, 'charging', 'committing', { nextAttemptAt: new Date(Date.now() + stepGraceMs(deps)) }, { paymentId: payment.id });
       });
-      return commitStep(deps, { ...order, status: 'committing' });
+      // Another actor (a repeat, the sweeper) moved it on first: it commits; we tell what it is now.
+      if (!moved) return currentResult(deps, order.id);
+      return commitStep(deps, { ...order, status: 'committing', paymentId: payment.id });
+    }
     case 'declined':
     case 'not-charged':
       await transaction(em, async (tx) => {
         await tx.nativeUpdate(Payment, { id: payment.id }, { status: result.kind === 'declined' ? 'declined' : 'failed', reason: result.reason.slice(0, 200), updatedAt: new Date() });
-        await move(tx, order.id, 'charging', 'awaiting_payment');
+        await move(tx, order.id, 'charging', 'awaiting_payment', {}, { paymentId: payment.id });
       });
       return { kind: result.kind, reason: result.reason };
     case 'unknown':
@@ -137,17 +152,32 @@ export async function chargeStep(deps: SagaDeps, order: Order, payment: Payment,
   }
 }
 
+/** What an order's payment came to, as it stands now (for a step that lost a race to another). */
+async function currentResult(deps: SagaDeps, orderId: string): Promise<ChargeStepResult> {
+  const order = await deps.orm.em.fork().findOneOrFail(Order, { id: orderId });
+  if (order.status === 'paid' || order.status === 'shipped') return { kind: 'paid' };
+  const payment = order.paymentId ? await deps.orm.em.fork().findOne(Payment, { id: order.paymentId }) : null;
+  if (order.status === 'cancelled' && payment?.status === 'refunded') return { kind: 'refunded' };
+  return { kind: 'waiting' };
+}
+
 /** committing → paid: catalog marks the stock sold. Refused (the reservation is gone): refund. */
 export async function commitStep(deps: SagaDeps, order: Order): Promise<ChargeStepResult> {
   const outcome = await deps.catalog.call(catalogApi.commit, { params: { orderId: order.id } });
   const em = deps.orm.em.fork();
   if (outcome.kind === 'ok') {
-    await move(em, order.id, 'committing', 'paid');
-    return { kind: 'paid' };
+    return (await move(em, order.id, 'committing', 'paid')) ? { kind: 'paid' } : currentResult(deps, order.id);
   }
-  if (outcome.kind === 'problem') {
+  // Only "no such reservation" (404) and "released" (409) mean the stock is gone: then the money
+  // goes back. Any other refusal (a credential being rotated, say) is asked again later.
+  if (outcome.kind === 'problem' && (outcome.status === 404 || outcome.status === 409)) {
     deps.log.error('catalog refused to commit a paid order; refunding', { orderId: order.id, status: outcome.status, detail: outcome.problem.detail });
     if (await move(em, order.id, 'committing', 'refunding')) return refundStep(deps, { ...order, status: 'refunding' });
+    return currentResult(deps, order.id);
+  }
+  if (outcome.kind === 'problem') {
+    deps.log.error('catalog refused to commit a paid order for a reason that is not about stock; asking again later', { orderId: order.id, status: outcome.status, detail: outcome.problem.detail });
+    await retryLater(em, order, `commit refused: ${outcome.status}`, deps.log);
     return { kind: 'waiting' };
   }
   await retryLater(em, order, outcome.reason, deps.log);

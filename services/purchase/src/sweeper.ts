@@ -24,14 +24,21 @@ export interface SweepAction {
  */
 export async function sweepOrders(deps: SagaDeps, options: { limit?: number; leaseMs?: number } = {}): Promise<SweepAction[]> {
   const now = new Date();
+  const leaseMs = options.leaseMs ?? 120_000;
   const due = await claimDue(
     deps.orm.em,
     Order,
     { $or: [{ status: { $in: inFlight }, nextAttemptAt: { $lte: now } }, { status: 'awaiting_payment', expiresAt: { $lte: now } }] },
-    { limit: options.limit ?? 50, leaseMs: options.leaseMs ?? 60_000 },
+    { limit: options.limit ?? 10, leaseMs },
   );
   const actions: SweepAction[] = [];
-  for (const order of due) {
+  for (const claimed of due) {
+    // Act only on the order as it is now, and only while the lease still covers a whole step: an
+    // order a request moved on meanwhile, or whose lease is running out (a slow pass), is left to
+    // whoever holds it next.
+    const order = await deps.orm.em.fork().findOneOrFail(Order, { id: claimed.id });
+    const leaseLeft = (order.leaseUntil?.getTime() ?? 0) - Date.now();
+    if (order.status !== claimed.status || leaseLeft < stepBudgetMs) continue;
     try {
       await advance(deps, order);
     } catch (error) {
@@ -43,6 +50,9 @@ export async function sweepOrders(deps: SagaDeps, options: { limit?: number; lea
   }
   return actions;
 }
+
+/** The longest one step may take: a catalog call with its retries, a gateway call asked twice. */
+const stepBudgetMs = 30_000;
 
 async function advance(deps: SagaDeps, order: Order): Promise<void> {
   switch (order.status) {

@@ -160,3 +160,16 @@ test('an unpaid order expires after its time and the sweeper gives its stock bac
     await quick.close();
   }
 });
+
+test('the same payment sent twice at once (a double click without JavaScript): both answered as paid, one charge', async () => {
+  const book = await shop.catalog.addBook(shop.seller, { title: 'Twice At Once', stock: 20 });
+  const [dhl] = await providers();
+  for (let round = 0; round < 5; round++) {
+    const placed = (await (await order({ items: [{ bookId: book.id, quantity: 1 }], providerId: dhl!.id })).json()) as OrderJson;
+    const sameKey = key();
+    const answers = await Promise.all([pay(placed.id, '4242424242424242', sameKey), pay(placed.id, '4242424242424242', sameKey)]);
+    expect(answers.map((response) => response.status)).toEqual([200, 200]);
+    const charges = (await purchase.db!.query("select count(*) as n from gateway_charges c join payments p on p.id = c.charge_key where p.order_id = ?", [placed.id])) as { n: number }[];
+    expect(Number(charges[0]!.n)).toBe(1);
+  }
+}, 30_000);
