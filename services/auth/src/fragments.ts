@@ -15,7 +15,7 @@ export function accountMenu(user: Pick<PublicUser, 'name' | 'role'> | null): Htm
     <a href="/sell">Sell</a>
     <a href="/orders">My orders</a>
     <a href="/sales">My sales</a>
-    ${user.role === 'admin' ? html`<a href="/admin/users">Users</a>` : ''}
+    ${user.role === 'admin' ? html`<a href="/admin/users">Users</a> <a href="/admin/orders">All orders</a>` : ''}
     <form method="post" action="/logout" class="inline">
       <button type="submit" class="link">Log out</button>
     </form>

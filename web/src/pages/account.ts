@@ -11,7 +11,8 @@ import { fragment, redirectTo, respond } from '../render.ts';
 import { endSession, safeNextPath, startSession } from '../session.ts';
 import { getCookie } from 'hono/cookie';
 import { addPendingToCart, pendingAddCookie } from './purchase.ts';
-import type { SessionCreated } from '@bookstore/shared/contracts/auth';
+import { authApi } from '@bookstore/shared/contracts/auth';
+import { createServiceClient, type Endpoint } from '@bookstore/shared/client';
 
 export const accountPages = new Hono<WebEnv>()
   .get('/login', showLogin)
@@ -33,9 +34,9 @@ async function submitLogin(c: Context<WebEnv>) {
   const form = await readForm(c);
   const email = formText.parse(form.email);
   const next = safeNextPath(form.next);
-  const outcome = await callAuth(c, '/api/sessions', { email, password: formText.parse(form.password) });
+  const outcome = await callAuth(c, authApi.logIn, { email, password: formText.parse(form.password) });
   if (outcome.kind === 'ok') {
-    const session = outcome.body as SessionCreated;
+    const session = outcome.body;
     startSession(c, session.token, session.expiresAt, c.var.deps.config.COOKIE_SECURE);
     await addPendingToCart(c, session.token);
     return redirectTo(c, next);
@@ -52,16 +53,16 @@ async function showRegister(c: Context<WebEnv>) {
 async function submitRegister(c: Context<WebEnv>) {
   const form = await readForm(c);
   const input = { name: formText.parse(form.name), email: formText.parse(form.email), password: formText.parse(form.password) };
-  const created = await callAuth(c, '/api/users', input);
+  const created = await callAuth(c, authApi.register, input);
   if (created.kind !== 'ok') {
     const state = { name: input.name, email: input.email };
     if (created.kind === 'unavailable') return respond(c, 'Register', registerFormFragment(c, { ...state, error: 'Registration is unavailable right now. Please try again shortly.' }), 503);
     const errors = created.problem.errors;
     return respond(c, 'Register', registerFormFragment(c, { ...state, errors, error: errors ? undefined : created.problem.detail }), created.status);
   }
-  const session = await callAuth(c, '/api/sessions', { email: input.email, password: input.password });
+  const session = await callAuth(c, authApi.logIn, { email: input.email, password: input.password });
   if (session.kind !== 'ok') return redirectTo(c, '/login');
-  const body = session.body as SessionCreated;
+  const body = session.body;
   startSession(c, body.token, body.expiresAt, c.var.deps.config.COOKIE_SECURE);
   await addPendingToCart(c, body.token);
   return redirectTo(c, getCookie(c, pendingAddCookie) ? '/cart' : '/');
@@ -103,26 +104,17 @@ async function formFragment(c: Context<WebEnv>, path: string, state: object, una
   return { ...form, html: html`<div class="card">${unavailableBox('Sign-in', c.req.path)}<p class="hint">${unavailableMessage}</p></div>` };
 }
 
-type AuthOutcome =
-  | { kind: 'ok'; status: number; body: unknown }
+type AuthOutcome<A> =
+  | { kind: 'ok'; status: number; body: A }
   | { kind: 'problem'; status: number; problem: Problem }
   | { kind: 'unavailable'; status: 503 };
 
-/** A JSON call to auth on the user's behalf, telling auth the browser's address for throttling. */
-async function callAuth(c: Context<WebEnv>, path: string, body: unknown): Promise<AuthOutcome> {
-  try {
-    const response = await c.var.deps.clients.auth.request(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-client-address': clientAddress(c) },
-      body: JSON.stringify(body),
-    });
-    if (response.status >= 500) return { kind: 'unavailable', status: 503 };
-    if (response.ok) return { kind: 'ok', status: response.status, body: await response.json() };
-    return { kind: 'problem', status: response.status, problem: (await response.json()) as Problem };
-  } catch (error) {
-    if (error instanceof ServiceUnavailableError) return { kind: 'unavailable', status: 503 };
-    throw error;
-  }
+/** A call to auth on the user's behalf (its answer parsed with auth's contract), telling auth the browser's address for throttling. */
+async function callAuth<B, A>(c: Context<WebEnv>, endpoint: Endpoint<void, B, A>, body: B): Promise<AuthOutcome<A>> {
+  const outcome = await createServiceClient(c.var.deps.clients.auth).call(endpoint, { body, headers: { 'x-client-address': clientAddress(c) } });
+  if (outcome.kind === 'ok') return { kind: 'ok', status: outcome.status, body: outcome.value };
+  if (outcome.kind === 'problem') return { kind: 'problem', status: outcome.status, problem: outcome.problem };
+  return { kind: 'unavailable', status: 503 };
 }
 
 function clientAddress(c: Context<WebEnv>): string {
