@@ -49,6 +49,8 @@ export const revocationFeed = z.object({
 const feedOverlapMs = 5000;
 /** How long a request waits for auth's keys when it has none yet. */
 const keyWaitMs = 1000;
+/** Keys are fetched for an unknown key id at most this often. */
+const keyFetchGapMs = 1000;
 
 export const signingAlgorithm = 'EdDSA';
 export const serviceTokenHeader = 'x-service-token';
@@ -73,6 +75,8 @@ export interface TokenVerifierOptions {
   /** Client for the auth service, carrying the service token. */
   auth: HttpClient;
   pollMs?: number;
+  /** How often the keys are fetched again even when none is unknown: a removed key stops working within this. */
+  keysRefreshMs?: number;
   log?: Logger;
 }
 
@@ -84,6 +88,7 @@ export interface TokenVerifierOptions {
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const pollMs = options.pollMs ?? 1000;
+  const keysRefreshMs = options.keysRefreshMs ?? 60_000;
   let keys: PublicJwk[] = [];
   let keysFetchedAt = 0;
   let since = 0;
@@ -130,11 +135,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch {
       return null;
     }
-    // A key we have not seen: auth may have rotated. Refetch, at most once per 5 s, and wait at
-    // most a second for it: if auth hangs, requests must not hang with it.
-    if (!keys.some((key) => key.kid === kid) && (loadingKeys || Date.now() - keysFetchedAt > 5000)) {
-      const loaded = loadKeys().catch((error) => options.log?.warn('cannot fetch auth keys', { error: (error as Error).message }));
-      await Promise.race([loaded, Bun.sleep(keyWaitMs)]);
+    // A key we have not seen: auth may have rotated. Fetch the keys again, at most once a second
+    // (a token asking sooner waits for that turn rather than being refused: a new login must not
+    // fail), and wait at most a second for auth: if auth hangs, requests must not hang with it.
+    if (!keys.some((key) => key.kid === kid)) {
+      const turn = Math.max(0, keysFetchedAt + keyFetchGapMs - Date.now());
+      const loaded = (loadingKeys ?? Bun.sleep(turn).then(() => loadingKeys ?? loadKeys())).catch((error) =>
+        options.log?.warn('cannot fetch auth keys', { error: (error as Error).message }),
+      );
+      await Promise.race([loaded, Bun.sleep(turn + keyWaitMs)]);
     }
     if (keys.length === 0) throw new ServiceUnavailableError('auth', 'signing keys not loaded yet');
     try {
@@ -157,7 +166,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (timer) return;
       let polling = false;
       const tick = async () => {
-        if (keys.length === 0) void loadKeys().catch(() => undefined);
+        if (keys.length === 0 || Date.now() - keysFetchedAt > keysRefreshMs) {
+          void loadKeys().catch((error) => options.log?.warn('cannot fetch auth keys', { error: (error as Error).message }));
+        }
         if (polling) return; // the last poll is still running: never pile up on auth
         polling = true;
         await pollFeed().catch((error) => options.log?.warn('revocation feed unreachable', { error: (error as Error).message }));
@@ -225,20 +236,30 @@ export const signedIn = (): MiddlewareHandler<{ Variables: AuthVariables }> =>
     await next();
   });
 
-/** Only callers with the service token pass: reservations, revocation feed. User tokens never do. */
-export function requireServiceToken(serviceToken: string): MiddlewareHandler {
+/**
+ * Only callers with a service token pass: reservations, revocation feed. User tokens never do.
+ * Several tokens may be accepted at once, so the token can be rotated without downtime.
+ */
+export function requireServiceToken(serviceTokens: string | readonly string[]): MiddlewareHandler {
   return createMiddleware(async (c, next) => {
-    if (!hasServiceToken(c.req.header(serviceTokenHeader), serviceToken)) throw new ProblemError(403, 'This endpoint is for Bookstore services only');
+    if (!hasServiceToken(c.req.header(serviceTokenHeader), serviceTokens)) throw new ProblemError(403, 'This endpoint is for Bookstore services only');
     await next();
   });
 }
 
-/** Whether a request carries the service token (for trusting a forwarded client address). */
-export function hasServiceToken(header: string | undefined, serviceToken: string): boolean {
+/** Whether a request carries one of the service tokens (for trusting a forwarded client address). */
+export function hasServiceToken(header: string | undefined, serviceTokens: string | readonly string[]): boolean {
   const given = Buffer.from(header ?? '');
-  const expected = Buffer.from(serviceToken);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  let matched = false;
+  for (const token of typeof serviceTokens === 'string' ? [serviceTokens] : serviceTokens) {
+    const expected = Buffer.from(token);
+    if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true;
+  }
+  return matched;
 }
+
+/** The tokens a service accepts: the one it sends, and those of `SERVICE_TOKENS_ACCEPTED` (rotation). */
+export const acceptedServiceTokens = (config: { SERVICE_TOKEN: string; SERVICE_TOKENS_ACCEPTED?: string[] }) => [config.SERVICE_TOKEN, ...(config.SERVICE_TOKENS_ACCEPTED ?? [])];
 
 /** Readiness of token checking: keys loaded and the revocation feed answering (within 10 polls). */
 export function tokenCheckReadiness(verifier: Pick<TokenVerifier, 'status' | 'refresh'>, pollMs = 1000) {
@@ -251,8 +272,21 @@ export function tokenCheckReadiness(verifier: Pick<TokenVerifier, 'status' | 're
 /** The config every service that checks tokens needs. */
 export const serviceTokenConfig = z.string().min(32, 'must be at least 32 characters');
 
+/**
+ * Further service tokens accepted (comma-separated) while the token is rotated: add the new one
+ * here everywhere, then make it SERVICE_TOKEN everywhere, then drop the old one from here.
+ */
+export const serviceTokenList = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((token) => token.trim()).filter(Boolean))
+  .pipe(z.array(serviceTokenConfig));
+
 export const tokenCheckConfig = z.object({
   AUTH_URL: z.url().default('http://127.0.0.1:3001'),
   SERVICE_TOKEN: serviceTokenConfig,
+  SERVICE_TOKENS_ACCEPTED: serviceTokenList,
   REVOCATION_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  /** How often auth's public keys are fetched again: a key auth stops publishing is refused within this. */
+  KEYS_REFRESH_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
 });

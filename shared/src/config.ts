@@ -12,6 +12,7 @@ export class ConfigError extends Error {}
  * const config = parseConfig(z.object({ PORT: port(3001) }), process.env);
  */
 export function parseConfig<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  requireExplicitInProduction(schema, env);
   const values: Record<string, string | undefined> = {};
   for (const name of Object.keys(schema.shape)) {
     const file = env[`${name}_FILE`];
@@ -31,6 +32,21 @@ export function parseConfig<S extends z.ZodObject>(schema: S, env: Record<string
     throw new ConfigError(`invalid configuration\n  ${lines.join('\n  ')}`);
   }
   return parsed.data;
+}
+
+/**
+ * Variables whose default only makes sense on one machine (the embedded SQLite file, a generated
+ * signing key): with `BOOKSTORE_ENV=production` they must be given, or each replica would quietly
+ * get its own database or its own key.
+ */
+export const requiredInProduction = ['DATABASE_URL', 'SIGNING_KEY', 'SERVICE_TOKEN'] as const;
+
+function requireExplicitInProduction(schema: z.ZodObject, env: Record<string, string | undefined>) {
+  if ((env.BOOKSTORE_ENV ?? 'development') !== 'production') return;
+  const missing = requiredInProduction.filter((name) => name in schema.shape && !env[name] && !env[`${name}_FILE`]);
+  if (missing.length) {
+    throw new ConfigError(`invalid configuration\n  ${missing.map((name) => `${name}: is required when BOOKSTORE_ENV=production (give it, or ${name}_FILE)`).join('\n  ')}`);
+  }
 }
 
 /** `parseConfig` for a `main.ts`: prints what is wrong, naming the variable, and exits. */
@@ -63,3 +79,24 @@ export const booleanFlag = z
   .transform((value) => value === 'true' || value === '1');
 
 export const logLevel = z.enum(['debug', 'info', 'warn', 'error']).default('info');
+
+/** Where the process runs: `development` allows the embedded defaults, `production` requires explicit settings. */
+export const bookstoreEnv = z.enum(['development', 'production']).default('development');
+
+/** The database settings every service with a database takes. */
+export function databaseConfig(service: string) {
+  return {
+    DATABASE_URL: databaseUrl.default(`sqlite:./data/${service}.sqlite`),
+    DATABASE_READ_URLS: urlList,
+    /** Connections per process to the primary (and to each replica). */
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    /** Longest a statement may run before the database stops it (0: no limit). */
+    DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(0),
+    BOOKSTORE_ENV: bookstoreEnv,
+  };
+}
+
+/** How a process stops: on SIGTERM it first reports not ready for this long, so load balancers stop sending to it. */
+export const lifecycleConfig = {
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(0),
+};

@@ -10,7 +10,7 @@ import { MariaDbDriver } from '@mikro-orm/mariadb';
 import { Migration, Migrator } from '@mikro-orm/migrations';
 import { MySqlDriver } from '@mikro-orm/mysql';
 import { SqliteDriver, type EntityManager } from '@mikro-orm/sql';
-import { SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, SqliteDialect, sql } from 'kysely';
 import type { Logger } from './log.ts';
 
 export { Migration };
@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   migrations: MigrationClass[];
   log?: Logger;
   poolSize?: number;
+  /** Longest a statement may run before the database stops it; 0 or unset: no limit. */
+  queryTimeoutMs?: number;
 }
 
 export type Dialect = 'sqlite' | 'mysql';
@@ -100,6 +102,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Orm> {
     // so a forgotten flag can never read stale state in a saga step.
     preferReadReplicas: false,
     pool: { min: 0, max: options.poolSize ?? 10 },
+    ...(options.queryTimeoutMs && dialectOf(options.url) === 'mysql' ? { onCreateConnection: statementTimeout(options.url, options.queryTimeoutMs) } : {}),
     allowGlobalContext: false,
     debug: false,
     logger: (message: string) => options.log?.debug(message.replace(/\x1b\[[0-9;]*m/g, '')),
@@ -108,6 +111,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Orm> {
   } as Options);
   await migrate(orm, options.log);
   return orm as Orm;
+}
+
+/**
+ * Sets the statement time limit on each new connection: MariaDB's max_statement_time (seconds, any
+ * statement), MySQL 8's max_execution_time (milliseconds, reads only).
+ */
+function statementTimeout(url: string, ms: number) {
+  const statement = url.startsWith('mariadb://') ? `set session max_statement_time = ${ms / 1000}` : `set session max_execution_time = ${Math.round(ms)}`;
+  return async (connection: { executeQuery(query: CompiledQuery): Promise<unknown> }) => {
+    await connection.executeQuery(CompiledQuery.raw(statement));
+  };
 }
 
 /**

@@ -24,7 +24,15 @@ export interface ServiceAppOptions {
   uploads?: { path: RegExp; maxBytes: number };
   /** Path prefixes polled all the time (health, revocation feed): their successes are logged at debug. */
   quietPaths?: string[];
+  /**
+   * The readiness checks about this task itself (its own database), as opposed to the services it
+   * depends on: `/health/task` runs only these. Default: `database`, when there is one.
+   */
+  taskChecks?: string[];
 }
+
+/** Set when the process has been asked to stop: readiness then answers 503 while requests drain. */
+let stopping = false;
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,100}$/;
 const readinessTimeoutMs = 1500;
@@ -88,10 +96,9 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
   app.onError(problemErrorHandler(log));
   app.notFound(notFoundHandler);
 
-  app.get('/health/live', (c) => c.json({ status: 'up', service: options.service }));
-  app.get('/health/ready', async (c) => {
+  const runChecks = async (checks: [string, ReadinessCheck][]) => {
     const results = await Promise.all(
-      Object.entries(options.readiness ?? {}).map(async ([name, check]) => {
+      checks.map(async ([name, check]) => {
         try {
           await Promise.race([check(), Bun.sleep(readinessTimeoutMs).then(() => Promise.reject(new Error('timed out')))]);
           return [name, 'up'] as const;
@@ -100,8 +107,22 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
         }
       }),
     );
-    const checks = Object.fromEntries(results);
-    const down = results.filter(([, state]) => state !== 'up').map(([name]) => name);
+    return { checks: Object.fromEntries(results), down: results.filter(([, state]) => state !== 'up').map(([name]) => name) };
+  };
+  const readiness = Object.entries(options.readiness ?? {});
+  const taskChecks = options.taskChecks ?? ['database'];
+
+  app.get('/health/live', (c) => c.json({ status: 'up', service: options.service }));
+  // What the container's HEALTHCHECK asks: can this task serve (process and its own database)? An
+  // outage of a service it depends on must not make Swarm replace every healthy task.
+  app.get('/health/task', async (c) => {
+    const { checks, down } = await runChecks(readiness.filter(([name]) => taskChecks.includes(name)));
+    return c.json({ status: down.length ? 'down' : 'up', service: options.service, checks, down }, down.length ? 503 : 200);
+  });
+  // For people, dashboards and load balancers: this task and everything it needs, and not stopping.
+  app.get('/health/ready', async (c) => {
+    const { checks, down } = await runChecks(readiness);
+    if (stopping) return c.json({ status: 'stopping', service: options.service, checks, down: ['stopping', ...down] }, 503);
     return c.json({ status: down.length ? 'down' : 'up', service: options.service, checks, down }, down.length ? 503 : 200);
   });
   return app;
@@ -131,17 +152,19 @@ export function serve(
     log: Logger;
     /** Runs first, while requests are still served (stop background jobs that call this process). */
     beforeStop?: () => Promise<unknown> | unknown;
+    /** How long readiness answers 503 before the listener closes, so balancers stop sending here first. */
+    drainMs?: number;
     onStop?: () => Promise<unknown> | unknown;
   },
 ) {
   const server = Bun.serve({ port: options.port, hostname: options.hostname ?? '0.0.0.0', fetch: app.fetch, idleTimeout: 30 });
   options.log.info('listening', { url: `http://${server.hostname}:${server.port}` });
-  let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    options.log.info('stopping', { signal });
+    options.log.info('stopping', { signal, drainMs: options.drainMs ?? 0 });
     await options.beforeStop?.();
+    if (options.drainMs) await Bun.sleep(options.drainMs); // readiness says "stopping" meanwhile; requests are still served
     await server.stop();
     await options.onStop?.();
     process.exit(0);

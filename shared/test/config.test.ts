@@ -40,3 +40,25 @@ test('a bad value is reported with the name of its variable', () => {
     for (const name of ['PORT', 'DATABASE_URL', 'SECRET']) expect(message).toContain(name);
   }
 });
+
+test('with BOOKSTORE_ENV=production, the embedded defaults are refused: each missing variable is named', async () => {
+  const { catalogConfigSchema } = await import('../../services/catalog/src/config.ts');
+  const { authConfigSchema } = await import('../../services/auth/src/config.ts');
+  const token = 'a-service-token-of-at-least-32-characters';
+  // Development: the SQLite file and a generated key are fine.
+  expect(parseConfig(catalogConfigSchema, { SERVICE_TOKEN: token }).DATABASE_URL).toBe('sqlite:./data/catalog.sqlite');
+  expect(() => parseConfig(catalogConfigSchema, { BOOKSTORE_ENV: 'production', SERVICE_TOKEN: token })).toThrow(/DATABASE_URL: is required when BOOKSTORE_ENV=production/);
+  let message = '';
+  try {
+    parseConfig(authConfigSchema, { BOOKSTORE_ENV: 'production', SERVICE_TOKEN: token });
+  } catch (error) {
+    message = (error as ConfigError).message;
+  }
+  expect(message).toContain('DATABASE_URL: is required');
+  expect(message).toContain('SIGNING_KEY: is required');
+  // Given as Docker secrets (_FILE), they count.
+  const dir = mkdtempSync(join(tmpdir(), 'config-'));
+  writeFileSync(join(dir, 'url'), 'mariadb://app@db:3306/catalog');
+  const config = parseConfig(catalogConfigSchema, { BOOKSTORE_ENV: 'production', SERVICE_TOKEN: token, DATABASE_URL_FILE: join(dir, 'url') });
+  expect(config.DATABASE_URL).toBe('mariadb://app@db:3306/catalog');
+});

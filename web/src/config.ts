@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { tokenCheckConfig } from '@bookstore/shared/auth';
-import { booleanFlag, logLevel, port, urlList } from '@bookstore/shared/config';
+import { booleanFlag, logLevel, port, urlList, lifecycleConfig } from '@bookstore/shared/config';
 
 export const webConfigSchema = tokenCheckConfig.extend({
   PORT: port(3000),
@@ -19,5 +19,6 @@ export const webConfigSchema = tokenCheckConfig.extend({
   /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
   TRUST_PROXY: booleanFlag,
   LOG_LEVEL: logLevel,
+  ...lifecycleConfig,
 });
 export type WebConfig = z.infer<typeof webConfigSchema>;

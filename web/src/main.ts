@@ -16,7 +16,7 @@ const clients = {
   catalog: createHttpClient({ service: 'catalog', baseUrl: config.CATALOG_URL, timeoutMs: 3000 }),
   purchase: createHttpClient({ service: 'purchase', baseUrl: config.PURCHASE_URL, timeoutMs: 3000 }),
 };
-const verifier = createTokenVerifier({ auth: clients.auth, pollMs: config.REVOCATION_POLL_MS, log });
+const verifier = createTokenVerifier({ auth: clients.auth, pollMs: config.REVOCATION_POLL_MS, keysRefreshMs: config.KEYS_REFRESH_MS, log });
 verifier.start();
 
-serve(createApp({ config, clients, verifier, log }), { port: config.PORT, log, onStop: () => verifier.stop() });
+serve(createApp({ config, clients, verifier, log }), { port: config.PORT, log, drainMs: config.SHUTDOWN_DRAIN_MS, onStop: () => verifier.stop() });

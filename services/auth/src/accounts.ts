@@ -96,7 +96,7 @@ export async function logIn(em: EntityManager, input: LoginInput, context: Login
  */
 export async function verifyOwnToken(em: EntityManager, key: SigningKey, token: string): Promise<(Principal & { user: User }) | null> {
   try {
-    const claims = tokenClaims.parse(await Jwt.verify(token, key.publicJwk, signingAlgorithm));
+    const claims = tokenClaims.parse(await Jwt.verifyWithJwks(token, { keys: key.published, allowedAlgorithms: [signingAlgorithm] }));
     const session = await em.findOne(Session, { id: claims.sid }, { populate: ['user'], connectionType: 'write' });
     if (!session || session.revokedAt || session.expiresAt <= new Date()) return null;
     const user = session.user;

@@ -16,7 +16,7 @@
 import type { EntityManager } from '@bookstore/shared/db';
 import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
-import { bearerToken, hasServiceToken, loginRequired, requireServiceToken } from '@bookstore/shared/auth';
+import { acceptedServiceTokens, bearerToken, hasServiceToken, loginRequired, requireServiceToken } from '@bookstore/shared/auth';
 import { pingPrimary, readWithFallback, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import { validJson, validQuery } from '@bookstore/shared/validation';
@@ -37,7 +37,8 @@ export interface AuthDeps {
   config: Pick<
     AuthConfig,
     'SERVICE_TOKEN' | 'TOKEN_TTL_SECONDS' | 'LOGIN_MAX_FAILURES_PER_ACCOUNT' | 'LOGIN_MAX_FAILURES_PER_ADDRESS' | 'LOGIN_LOCK_SECONDS' | 'REGISTRATIONS_PER_ADDRESS'
-  >;
+  > &
+    Partial<Pick<AuthConfig, 'SERVICE_TOKENS_ACCEPTED'>>;
 }
 
 type Env = { Variables: { deps: AuthDeps; em: EntityManager; requestId: string } };
@@ -55,7 +56,7 @@ export function createApp(deps: AuthDeps) {
     c.set('em', deps.orm.em.fork());
     await next();
   });
-  const serviceOnly = requireServiceToken(deps.config.SERVICE_TOKEN);
+  const serviceOnly = requireServiceToken(acceptedServiceTokens(deps.config));
 
   return app
     .post('/api/users', ...register)
@@ -106,7 +107,7 @@ const revocations = factory.createHandlers(validQuery(revocationQuery), async (c
 
 const jwks = factory.createHandlers((c) => {
   c.header('cache-control', 'public, max-age=300');
-  return c.json({ keys: [c.var.deps.key.publicJwk] });
+  return c.json({ keys: c.var.deps.key.published });
 });
 
 const accountMenuFragment = factory.createHandlers(async (c) => {
@@ -173,6 +174,6 @@ function usersPage(deps: AuthDeps, { page, pageSize }: { page: number; pageSize:
  */
 function clientAddress(c: Context<Env>): string {
   const forwarded = c.req.header('x-client-address');
-  if (forwarded && hasServiceToken(c.req.header('x-service-token'), c.var.deps.config.SERVICE_TOKEN)) return forwarded.slice(0, 100);
+  if (forwarded && hasServiceToken(c.req.header('x-service-token'), acceptedServiceTokens(c.var.deps.config))) return forwarded.slice(0, 100);
   return socketAddress(c);
 }

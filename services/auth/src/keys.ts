@@ -8,6 +8,8 @@ export interface SigningKey {
   /** Private JWK with `kid` and `alg`, as Hono's `sign` takes it. */
   privateJwk: JsonWebKey & { kid: string; alg: 'EdDSA' };
   publicJwk: PublicJwk & { kid: string };
+  /** Every key tokens may be signed with, this one first: what the JWKS publishes and auth accepts. */
+  published: (PublicJwk & { kid: string })[];
 }
 
 function fromKeyObject(privateKey: KeyObject): SigningKey {
@@ -16,19 +18,25 @@ function fromKeyObject(privateKey: KeyObject): SigningKey {
   // RFC 7638 thumbprint: the key's own id, stable across restarts and replicas.
   const kid = createHash('sha256').update(JSON.stringify({ crv: publicJwk.crv, kty: publicJwk.kty, x: publicJwk.x })).digest('base64url');
   const privateJwk = privateKey.export({ format: 'jwk' });
-  return {
-    privateJwk: { ...privateJwk, kid, alg: 'EdDSA' },
-    publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' },
-  };
+  const published = { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' };
+  return { privateJwk: { ...privateJwk, kid, alg: 'EdDSA' }, publicJwk: published, published: [published] };
 }
 
-/** Parses a private key given as JWK JSON or PKCS#8 PEM. */
+/**
+ * Parses one or more private keys: PKCS#8 PEM blocks one after another, a JWK, or a JSON array of
+ * JWKs. The first signs; all are published (key rotation: the new key first, the old one after it
+ * until every token it signed has expired, then removed).
+ */
 export function parseSigningKey(text: string): SigningKey {
   const trimmed = text.trim();
-  const key = trimmed.startsWith('{')
-    ? createPrivateKey({ key: JSON.parse(trimmed), format: 'jwk' })
-    : createPrivateKey({ key: trimmed, format: 'pem' });
-  return fromKeyObject(key);
+  const objects = trimmed.startsWith('[')
+    ? (JSON.parse(trimmed) as JsonWebKey[]).map((jwk) => createPrivateKey({ key: jwk as never, format: 'jwk' }))
+    : trimmed.startsWith('{')
+      ? [createPrivateKey({ key: JSON.parse(trimmed), format: 'jwk' })]
+      : (trimmed.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/g) ?? [trimmed]).map((pem) => createPrivateKey({ key: pem, format: 'pem' }));
+  if (objects.length === 0) throw new Error('SIGNING_KEY holds no key');
+  const [current, ...others] = objects.map(fromKeyObject);
+  return { ...current!, published: [current!.publicJwk, ...others.map((key) => key.publicJwk)] };
 }
 
 /**

@@ -13,7 +13,15 @@ import { migrations } from './migrations/index.ts';
 
 const config = loadConfig(authConfigSchema.extend({ SEED_DEMO_DATA: booleanFlag }));
 const log = createLogger({ service: 'auth', level: config.LOG_LEVEL });
-const orm = await openDatabase({ url: config.DATABASE_URL, readUrls: config.DATABASE_READ_URLS, entities, migrations, log });
+const orm = await openDatabase({
+  url: config.DATABASE_URL,
+  readUrls: config.DATABASE_READ_URLS,
+  poolSize: config.DATABASE_POOL_SIZE,
+  queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+  entities,
+  migrations,
+  log,
+});
 const key = loadSigningKey(config);
 if (config.SEED_DEMO_DATA) {
   const created = await seedDemoAccounts(orm.em.fork());
@@ -24,6 +32,7 @@ const purge = setInterval(() => purgeExpired(orm.em.fork(), 15 * 60).catch((erro
 serve(createApp({ orm, key, log, config }), {
   port: config.PORT,
   log,
+  drainMs: config.SHUTDOWN_DRAIN_MS,
   onStop: async () => {
     clearInterval(purge);
     await orm.close();

@@ -20,7 +20,7 @@
  */
 import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
-import { authenticate, requirePrincipal, requireServiceToken, tokenCheckReadiness, type AuthVariables, type Principal, type TokenVerifier } from '@bookstore/shared/auth';
+import { acceptedServiceTokens, authenticate, requirePrincipal, requireServiceToken, tokenCheckReadiness, type AuthVariables, type Principal, type TokenVerifier } from '@bookstore/shared/auth';
 import { pingPrimary, type EntityManager, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import { readForm, validJson, validParams, validQuery } from '@bookstore/shared/validation';
@@ -39,7 +39,7 @@ export interface CatalogDeps {
   orm: Orm;
   verifier: Pick<TokenVerifier, 'verify' | 'status' | 'refresh'>;
   log: Logger;
-  config: Pick<CatalogConfig, 'SERVICE_TOKEN' | 'UPLOADS_DIR' | 'MAX_COVER_BYTES'>;
+  config: Pick<CatalogConfig, 'SERVICE_TOKEN' | 'UPLOADS_DIR' | 'MAX_COVER_BYTES'> & Partial<Pick<CatalogConfig, 'SERVICE_TOKENS_ACCEPTED'>>;
 }
 
 type Env = { Variables: AuthVariables & { deps: CatalogDeps; em: EntityManager; requestId: string } };
@@ -59,7 +59,7 @@ export function createApp(deps: CatalogDeps) {
   });
   app.use('/api/*', authenticate(deps.verifier));
   app.use('/fragments/*', authenticate(deps.verifier));
-  const serviceOnly = requireServiceToken(deps.config.SERVICE_TOKEN);
+  const serviceOnly = requireServiceToken(acceptedServiceTokens(deps.config));
 
   return app
     .get('/api/books', ...listBooks)

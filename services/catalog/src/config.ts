@@ -2,15 +2,15 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { tokenCheckConfig } from '@bookstore/shared/auth';
-import { databaseUrl, logLevel, port, urlList } from '@bookstore/shared/config';
+import { databaseConfig, logLevel, port, lifecycleConfig } from '@bookstore/shared/config';
 
 export const catalogConfigSchema = tokenCheckConfig.extend({
   PORT: port(3002),
-  DATABASE_URL: databaseUrl.default('sqlite:./data/catalog.sqlite'),
-  DATABASE_READ_URLS: urlList,
+  ...databaseConfig('catalog'),
   /** Where covers are stored: the NFS volume in Swarm, shared by every catalog replica. */
   UPLOADS_DIR: z.string().default('./data/uploads').transform((dir) => resolve(dir)),
   MAX_COVER_BYTES: z.coerce.number().int().min(1024).max(20 * 1024 * 1024).default(2 * 1024 * 1024),
   LOG_LEVEL: logLevel,
+  ...lifecycleConfig,
 });
 export type CatalogConfig = z.infer<typeof catalogConfigSchema>;

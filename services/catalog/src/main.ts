@@ -12,14 +12,23 @@ import { migrations } from './migrations/index.ts';
 
 const config = loadConfig(catalogConfigSchema);
 const log = createLogger({ service: 'catalog', level: config.LOG_LEVEL });
-const orm = await openDatabase({ url: config.DATABASE_URL, readUrls: config.DATABASE_READ_URLS, entities, migrations, log });
+const orm = await openDatabase({
+  url: config.DATABASE_URL,
+  readUrls: config.DATABASE_READ_URLS,
+  poolSize: config.DATABASE_POOL_SIZE,
+  queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+  entities,
+  migrations,
+  log,
+});
 const auth = createHttpClient({ service: 'auth', baseUrl: config.AUTH_URL, timeoutMs: 2000, headers: { [serviceTokenHeader]: config.SERVICE_TOKEN } });
-const verifier = createTokenVerifier({ auth, pollMs: config.REVOCATION_POLL_MS, log });
+const verifier = createTokenVerifier({ auth, pollMs: config.REVOCATION_POLL_MS, keysRefreshMs: config.KEYS_REFRESH_MS, log });
 verifier.start();
 
 serve(createApp({ orm, verifier, log, config }), {
   port: config.PORT,
   log,
+  drainMs: config.SHUTDOWN_DRAIN_MS,
   onStop: async () => {
     verifier.stop();
     await orm.close();

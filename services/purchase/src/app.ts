@@ -20,7 +20,7 @@
  */
 import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
-import { authenticate, requirePrincipal, signedIn, tokenCheckReadiness, type AuthVariables, type TokenVerifier } from '@bookstore/shared/auth';
+import { acceptedServiceTokens, authenticate, requirePrincipal, signedIn, tokenCheckReadiness, type AuthVariables, type TokenVerifier } from '@bookstore/shared/auth';
 import type { ServiceClient } from '@bookstore/shared/client';
 import { cartQuantityInput, createOrderInput, deliveryInput, paymentInput, shipmentInput } from '@bookstore/shared/contracts/purchase';
 import { pingPrimary, readWithFallback, type Orm } from '@bookstore/shared/db';
@@ -44,7 +44,7 @@ export interface PurchaseDeps extends SagaDeps {
   log: Logger;
   catalog: ServiceClient;
   gateway: Gateway;
-  config: Pick<PurchaseConfig, 'SERVICE_TOKEN' | 'ORDER_PAYMENT_TTL_SECONDS' | 'GATEWAY_TIMEOUT_MS'> & { GATEWAY_SLOW_MS: number };
+  config: Pick<PurchaseConfig, 'SERVICE_TOKEN' | 'ORDER_PAYMENT_TTL_SECONDS' | 'GATEWAY_TIMEOUT_MS'> & Partial<Pick<PurchaseConfig, 'SERVICE_TOKENS_ACCEPTED'>> & { GATEWAY_SLOW_MS: number };
 }
 
 export type PurchaseEnv = { Variables: AuthVariables & { deps: PurchaseDeps; requestId: string } };
@@ -62,7 +62,7 @@ export function createApp(deps: PurchaseDeps) {
   });
   app.use('/api/*', authenticate(deps.verifier));
   app.use('/fragments/*', authenticate(deps.verifier));
-  app.route('/gateway', simulatedGateway({ orm: deps.orm, serviceToken: deps.config.SERVICE_TOKEN, slowMs: deps.config.GATEWAY_SLOW_MS }));
+  app.route('/gateway', simulatedGateway({ orm: deps.orm, serviceTokens: acceptedServiceTokens(deps.config), slowMs: deps.config.GATEWAY_SLOW_MS }));
   app.route('/fragments', purchaseFragments);
 
   return app

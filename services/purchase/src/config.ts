@@ -1,12 +1,11 @@
 /** Purchase's environment variables. */
 import { z } from 'zod';
 import { tokenCheckConfig } from '@bookstore/shared/auth';
-import { databaseUrl, logLevel, port, urlList } from '@bookstore/shared/config';
+import { databaseConfig, logLevel, port, lifecycleConfig } from '@bookstore/shared/config';
 
 export const purchaseConfigSchema = tokenCheckConfig.extend({
   PORT: port(3003),
-  DATABASE_URL: databaseUrl.default('sqlite:./data/purchase.sqlite'),
-  DATABASE_READ_URLS: urlList,
+  ...databaseConfig('purchase'),
   CATALOG_URL: z.url().default('http://127.0.0.1:3002'),
   /** How long an unpaid order holds its stock. */
   ORDER_PAYMENT_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 24 * 3600).default(900),
@@ -19,5 +18,6 @@ export const purchaseConfigSchema = tokenCheckConfig.extend({
   /** How long the simulated gateway takes to answer the "slow" test card (4000 0000 0000 0077). */
   GATEWAY_SLOW_MS: z.coerce.number().int().min(0).max(120_000).optional(),
   LOG_LEVEL: logLevel,
+  ...lifecycleConfig,
 });
 export type PurchaseConfig = z.infer<typeof purchaseConfigSchema>;

@@ -35,10 +35,10 @@ const toAnswer = (charge: GatewayCharge) => ({ key: charge.chargeKey, outcome: c
 const statusOf = (outcome: ChargeOutcome) => (outcome === 'approved' ? 200 : outcome === 'voided' ? 409 : 402);
 
 /** The simulated gateway's routes; `slowMs` is how long the "slow" card takes to answer. */
-export function simulatedGateway(options: { orm: Orm; serviceToken: string; slowMs: number }) {
+export function simulatedGateway(options: { orm: Orm; serviceTokens: string[]; slowMs: number }) {
   const { orm } = options;
   return new Hono()
-    .use(requireServiceToken(options.serviceToken))
+    .use(requireServiceToken(options.serviceTokens))
     .post('/charges', validJson(chargeInput), async (c) => {
       const input = c.req.valid('json');
       const earlier = await orm.em.fork().findOne(GatewayCharge, { chargeKey: input.key });

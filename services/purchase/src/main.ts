@@ -15,9 +15,17 @@ import { sweepOrders } from './sweeper.ts';
 
 const config = loadConfig(purchaseConfigSchema);
 const log = createLogger({ service: 'purchase', level: config.LOG_LEVEL });
-const orm = await openDatabase({ url: config.DATABASE_URL, readUrls: config.DATABASE_READ_URLS, entities, migrations, log });
+const orm = await openDatabase({
+  url: config.DATABASE_URL,
+  readUrls: config.DATABASE_READ_URLS,
+  poolSize: config.DATABASE_POOL_SIZE,
+  queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+  entities,
+  migrations,
+  log,
+});
 const auth = createHttpClient({ service: 'auth', baseUrl: config.AUTH_URL, timeoutMs: 2000, headers: { [serviceTokenHeader]: config.SERVICE_TOKEN } });
-const verifier = createTokenVerifier({ auth, pollMs: config.REVOCATION_POLL_MS, log });
+const verifier = createTokenVerifier({ auth, pollMs: config.REVOCATION_POLL_MS, keysRefreshMs: config.KEYS_REFRESH_MS, log });
 verifier.start();
 
 const deps: PurchaseDeps = {
@@ -32,6 +40,7 @@ const sweeper = every('sweep-orders', config.SWEEP_INTERVAL_MS, () => sweepOrder
 serve(createApp(deps), {
   port: config.PORT,
   log,
+  drainMs: config.SHUTDOWN_DRAIN_MS,
   // The sweeper may be asking this process's own gateway: it stops while requests are still served.
   beforeStop: () => sweeper.stop(),
   onStop: async () => {
