@@ -92,11 +92,13 @@ export function databaseConfig(service: string) {
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     /** Longest a statement may run before the database stops it (0: no limit). */
     DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(0),
-    BOOKSTORE_ENV: bookstoreEnv,
   };
 }
 
 /** How a process stops: on SIGTERM it first reports not ready for this long, so load balancers stop sending to it. */
 export const lifecycleConfig = {
+  BOOKSTORE_ENV: bookstoreEnv,
+  /** The address to listen on (all by default; one address when several "nodes" share a machine). */
+  HOST: z.string().default('0.0.0.0'),
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(0),
 };

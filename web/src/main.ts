@@ -19,4 +19,4 @@ const clients = {
 const verifier = createTokenVerifier({ auth: clients.auth, pollMs: config.REVOCATION_POLL_MS, keysRefreshMs: config.KEYS_REFRESH_MS, log });
 verifier.start();
 
-serve(createApp({ config, clients, verifier, log }), { port: config.PORT, log, drainMs: config.SHUTDOWN_DRAIN_MS, onStop: () => verifier.stop() });
+serve(createApp({ config, clients, verifier, log }), { port: config.PORT, hostname: config.HOST, log, drainMs: config.SHUTDOWN_DRAIN_MS, onStop: () => verifier.stop() });

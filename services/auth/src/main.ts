@@ -31,6 +31,7 @@ if (config.SEED_DEMO_DATA) {
 const purge = setInterval(() => purgeExpired(orm.em.fork(), 15 * 60).catch((error) => log.warn('purge failed', { error })), 3600_000);
 serve(createApp({ orm, key, log, config }), {
   port: config.PORT,
+  hostname: config.HOST,
   log,
   drainMs: config.SHUTDOWN_DRAIN_MS,
   onStop: async () => {

@@ -27,6 +27,7 @@ verifier.start();
 
 serve(createApp({ orm, verifier, log, config }), {
   port: config.PORT,
+  hostname: config.HOST,
   log,
   drainMs: config.SHUTDOWN_DRAIN_MS,
   onStop: async () => {

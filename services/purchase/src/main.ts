@@ -39,6 +39,7 @@ const sweeper = every('sweep-orders', config.SWEEP_INTERVAL_MS, () => sweepOrder
 
 serve(createApp(deps), {
   port: config.PORT,
+  hostname: config.HOST,
   log,
   drainMs: config.SHUTDOWN_DRAIN_MS,
   // The sweeper may be asking this process's own gateway: it stops while requests are still served.
