@@ -80,7 +80,7 @@ test('the app services run 2 (web) or 3 replicas, update start-first, and spread
   for (const [name, replicas] of Object.entries(appReplicas)) {
     const deploy = stack.services[name]!.deploy!;
     expect({ name, replicas: deploy.replicas, order: deploy.update_config?.order }).toEqual({ name, replicas, order: 'start-first' });
-    expect({ name, spread: (deploy.placement?.preferences?.length ?? 0) > 0, perNode: deploy.placement?.max_replicas_per_node }).toEqual({ name, spread: true, perNode: 2 });
+    expect({ name, spread: (deploy.placement?.preferences?.length ?? 0) > 0, perNode: deploy.placement?.max_replicas_per_node }).toEqual({ name, spread: true, perNode: 4 });
   }
   const published = Object.entries(stack.services).filter(([, service]) => (service as { ports?: unknown[] }).ports?.length).map(([name]) => name);
   expect(published).toEqual(['edge']);

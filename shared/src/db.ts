@@ -91,8 +91,25 @@ function connectionOptions(url: string): Partial<Options> {
  * const em = orm.em.fork();
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Orm> {
+  const limited = Boolean(options.queryTimeoutMs) && dialectOf(options.url) === 'mysql';
+  const orm = await MikroORM.init(ormOptions(options, limited));
+  if (limited) {
+    // A migration may rightly run longer than any query should: it gets connections without the limit.
+    const migrator = await MikroORM.init(ormOptions({ ...options, readUrls: [], poolSize: 2 }, false)); // one holds the migration lock
+    try {
+      await migrate(migrator, options.log);
+    } finally {
+      await migrator.close();
+    }
+  } else {
+    await migrate(orm, options.log);
+  }
+  return orm as Orm;
+}
+
+function ormOptions(options: DatabaseOptions, withStatementTimeout: boolean): Options {
   const readUrls = dialectOf(options.url) === 'sqlite' ? [] : (options.readUrls ?? []);
-  const orm = await MikroORM.init({
+  return {
     ...connectionOptions(options.url),
     entities: options.entities,
     extensions: [Migrator],
@@ -102,15 +119,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Orm> {
     // so a forgotten flag can never read stale state in a saga step.
     preferReadReplicas: false,
     pool: { min: 0, max: options.poolSize ?? 10 },
-    ...(options.queryTimeoutMs && dialectOf(options.url) === 'mysql' ? { onCreateConnection: statementTimeout(options.url, options.queryTimeoutMs) } : {}),
+    ...(withStatementTimeout ? { onCreateConnection: statementTimeout(options.url, options.queryTimeoutMs!) } : {}),
     allowGlobalContext: false,
     debug: false,
     logger: (message: string) => options.log?.debug(message.replace(/\x1b\[[0-9;]*m/g, '')),
     forceUtcTimezone: true,
     timezone: '+00:00',
-  } as Options);
-  await migrate(orm, options.log);
-  return orm as Orm;
+  } as Options;
 }
 
 /**

@@ -22,3 +22,23 @@ test('a statement running past DATABASE_QUERY_TIMEOUT_MS is stopped by the datab
   expect(Date.now() - started).toBeLessThan(2500);
   expect(await orm.em.fork().execute('select 1 as one')).toEqual([{ one: 1 }]);
 });
+
+test('migrations are not stopped by DATABASE_QUERY_TIMEOUT_MS: a long one still applies', async () => {
+  const { Migration } = await import('../src/db.ts');
+  class SlowMigration extends Migration {
+    override name = 'Migration29990101000000_slow';
+    up() {
+      this.addSql('select sleep(0.8)');
+    }
+  }
+  const slow = await createTestDatabase('mariadb');
+  try {
+    const limited = await openDatabase({ url: slow.url, entities, migrations: [...migrations, SlowMigration], queryTimeoutMs: 300 });
+    const applied = (await slow.query('select name from mikro_orm_migrations order by id')) as { name: string }[];
+    expect(applied.map((row) => row.name)).toContain('Migration29990101000000_slow');
+    await expect(limited.em.fork().execute('select sleep(2)')).rejects.toThrow();
+    await limited.close();
+  } finally {
+    await slow.drop();
+  }
+});
