@@ -12,7 +12,7 @@ export const serviceNames = ['auth', 'catalog', 'purchase', 'web'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
 const root = resolve(import.meta.dir, '..');
-const entryPoints: Record<ServiceName, string> = {
+export const entryPoints: Record<ServiceName, string> = {
   auth: 'services/auth/src/main.ts',
   catalog: 'services/catalog/src/main.ts',
   purchase: 'services/purchase/src/main.ts',

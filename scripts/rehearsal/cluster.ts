@@ -5,21 +5,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { entryPoints, serviceNames, type ServiceName } from '../stack.ts';
 
 export const nodes = ['127.0.0.2', '127.0.0.3', '127.0.0.4'] as const;
-export type ServiceName = 'auth' | 'catalog' | 'purchase' | 'web';
-export const serviceNames: ServiceName[] = ['auth', 'catalog', 'purchase', 'web'];
+export { serviceNames, type ServiceName };
 
 /** Which nodes run a task of each service: web ×2, the others ×3, as in stack.yml. */
 export const placement: Record<ServiceName, number[]> = { auth: [0, 1, 2], catalog: [0, 1, 2], purchase: [0, 1, 2], web: [0, 1] };
 
 const root = resolve(import.meta.dir, '../..');
-const entryPoints: Record<ServiceName, string> = {
-  auth: 'services/auth/src/main.ts',
-  catalog: 'services/catalog/src/main.ts',
-  purchase: 'services/purchase/src/main.ts',
-  web: 'web/src/main.ts',
-};
 
 export interface Task {
   service: ServiceName;

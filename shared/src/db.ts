@@ -128,6 +128,30 @@ function ormOptions(options: DatabaseOptions, withStatementTimeout: boolean): Op
   } as Options;
 }
 
+/** The database settings of a service's config (see `databaseConfig` in config.ts). */
+export interface DatabaseSettings {
+  DATABASE_URL: string;
+  DATABASE_READ_URLS: string[];
+  DATABASE_POOL_SIZE: number;
+  DATABASE_QUERY_TIMEOUT_MS: number;
+}
+
+/**
+ * `openDatabase` with a service's configured settings.
+ *
+ * @example
+ * const orm = await openServiceDatabase(config, { entities, migrations, log });
+ */
+export function openServiceDatabase(config: DatabaseSettings, model: Pick<DatabaseOptions, 'entities' | 'migrations' | 'log'>): Promise<Orm> {
+  return openDatabase({
+    url: config.DATABASE_URL,
+    readUrls: config.DATABASE_READ_URLS,
+    poolSize: config.DATABASE_POOL_SIZE,
+    queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+    ...model,
+  });
+}
+
 /**
  * Sets the statement time limit on each new connection: MariaDB's max_statement_time (seconds, any
  * statement), MySQL 8's max_execution_time (milliseconds, reads only).

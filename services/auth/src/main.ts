@@ -1,6 +1,6 @@
 /** Starts the auth service. */
 import { booleanFlag, loadConfig } from '@bookstore/shared/config';
-import { openDatabase } from '@bookstore/shared/db';
+import { openServiceDatabase } from '@bookstore/shared/db';
 import { createLogger } from '@bookstore/shared/log';
 import { serve } from '@bookstore/shared/service';
 import { purgeExpired } from './accounts.ts';
@@ -13,15 +13,7 @@ import { migrations } from './migrations/index.ts';
 
 const config = loadConfig(authConfigSchema.extend({ SEED_DEMO_DATA: booleanFlag }));
 const log = createLogger({ service: 'auth', level: config.LOG_LEVEL });
-const orm = await openDatabase({
-  url: config.DATABASE_URL,
-  readUrls: config.DATABASE_READ_URLS,
-  poolSize: config.DATABASE_POOL_SIZE,
-  queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
-  entities,
-  migrations,
-  log,
-});
+const orm = await openServiceDatabase(config, { entities, migrations, log });
 const key = loadSigningKey(config);
 if (config.SEED_DEMO_DATA) {
   const created = await seedDemoAccounts(orm.em.fork());

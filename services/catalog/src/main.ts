@@ -1,7 +1,7 @@
 /** Starts the catalog service. */
 import { createTokenVerifier, serviceTokenHeader } from '@bookstore/shared/auth';
 import { loadConfig } from '@bookstore/shared/config';
-import { openDatabase } from '@bookstore/shared/db';
+import { openServiceDatabase } from '@bookstore/shared/db';
 import { createHttpClient } from '@bookstore/shared/http';
 import { createLogger } from '@bookstore/shared/log';
 import { serve } from '@bookstore/shared/service';
@@ -12,15 +12,7 @@ import { migrations } from './migrations/index.ts';
 
 const config = loadConfig(catalogConfigSchema);
 const log = createLogger({ service: 'catalog', level: config.LOG_LEVEL });
-const orm = await openDatabase({
-  url: config.DATABASE_URL,
-  readUrls: config.DATABASE_READ_URLS,
-  poolSize: config.DATABASE_POOL_SIZE,
-  queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
-  entities,
-  migrations,
-  log,
-});
+const orm = await openServiceDatabase(config, { entities, migrations, log });
 const auth = createHttpClient({ service: 'auth', baseUrl: config.AUTH_URL, timeoutMs: 2000, headers: { [serviceTokenHeader]: config.SERVICE_TOKEN } });
 const verifier = createTokenVerifier({ auth, pollMs: config.REVOCATION_POLL_MS, keysRefreshMs: config.KEYS_REFRESH_MS, log });
 verifier.start();
