@@ -26,6 +26,7 @@ COPY --from=dependencies /app/services services
 COPY --from=dependencies /app/web web
 COPY --from=dependencies /app/infra infra
 COPY package.json bunfig.toml tsconfig.json ./
+COPY shared/package.json shared/
 COPY shared/src shared/src
 COPY services/auth/src services/auth/src
 COPY services/catalog/src services/catalog/src
