@@ -75,10 +75,16 @@ describe('dry runs', () => {
   });
 
   test('init --rotate prints the procedure: a new secret under a new name, then a service update', () => {
-    const result = run([script('init'), '--rotate', 'bookstore_signing_key']);
+    const result = run([script('init'), '--rotate', 'bookstore_auth_database_url']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/docker secret create bookstore_signing_key_\d{12} -/);
-    expect(result.stdout).toMatch(/docker service update --secret-rm bookstore_signing_key --secret-add source=bookstore_signing_key_\d{12},target=bookstore_signing_key bookstore_auth/);
+    expect(result.stdout).toMatch(/docker secret create bookstore_auth_database_url_\d{12} -/);
+    expect(result.stdout).toMatch(/docker service update --secret-rm bookstore_auth_database_url --secret-add source=bookstore_auth_database_url_\d{12},target=bookstore_auth_database_url bookstore_auth/);
+    // The signing key goes in three phases: published first, signing next, the old one dropped last.
+    const signing = run([script('init'), '--rotate', 'bookstore_signing_key']);
+    expect(signing.code).toBe(0);
+    expect(signing.stdout).toContain('{ cat current-key.pem new-key.pem; }');
+    expect(signing.stdout).toContain('{ cat new-key.pem current-key.pem; }');
+    expect(signing.stdout).toMatch(/docker service update --secret-rm bookstore_signing_key --secret-add source=bookstore_signing_key_\d{12},target=bookstore_signing_key bookstore_auth/);
   });
 
   test('scale refuses a count below the minimum and prints the command for one within bounds', () => {
