@@ -180,16 +180,17 @@ describe.skipIf(!installed)('MariaDB primary + replica from the stack init scrip
     expect(dumped.exitCode).toBe(0);
     const primaryRoot = await connectAs('primary', 'root');
     const rows = Number(await scalar(primaryRoot, 'SELECT COUNT(*) FROM catalog.probe'));
-    await primaryRoot.query('DROP DATABASE catalog');
+    // Connected before the drop: once it has replicated, a new connection to `catalog` is refused.
     const replicaCatalog = await connectAs('replica', 'catalog');
-    await eventually('the drop on the replica', async () => (await errnoOf(replicaCatalog.query('SELECT 1 FROM probe'))) !== undefined);
+    await primaryRoot.query('DROP DATABASE catalog');
+    await eventually('the drop on the replica', async () => (await errnoOf(replicaCatalog.query('SELECT 1 FROM catalog.probe'))) !== undefined);
 
     const restored = Bun.spawnSync(['sh', '-c', `mariadb --no-defaults -h127.0.0.1 -P${pair.primaryPort} -uroot < "$0"`, dump], { stderr: 'pipe' });
     expect(restored.stderr.toString()).toBe('');
     expect(restored.exitCode).toBe(0);
     expect(Number(await scalar(primaryRoot, 'SELECT COUNT(*) FROM catalog.probe'))).toBe(rows);
     // Database-level grants outlive DROP DATABASE: the catalog user reads its restored rows on the replica.
-    await eventually('the restored rows on the replica', async () => Number(await scalar(replicaCatalog, 'SELECT COUNT(*) FROM probe').catch(() => -1)) === rows);
+    await eventually('the restored rows on the replica', async () => Number(await scalar(replicaCatalog, 'SELECT COUNT(*) FROM catalog.probe').catch(() => -1)) === rows);
   });
 
   describe('the auth service on the pair', () => {
