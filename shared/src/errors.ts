@@ -27,6 +27,7 @@ export interface Problem {
 const titles: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  402: 'Payment Required',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
@@ -58,8 +59,13 @@ export class ProblemError extends Error {
   }
 }
 
+/** A problem's body, titled by its status: what a response carries, or what an idempotency key replays. */
+export function problemBody(status: number, detail: string, extra: Partial<Problem> = {}): Problem {
+  return { title: titles[status] ?? 'Error', status, detail, ...extra };
+}
+
 export function problemResponse(status: number, detail: string, extra: Partial<Problem> = {}, headers: Record<string, string> = {}) {
-  const body: Problem = { title: titles[status] ?? 'Error', status, detail, ...extra };
+  const body = problemBody(status, detail, extra);
   return new Response(JSON.stringify(body), {
     status,
     headers: { 'content-type': 'application/problem+json', ...headers },

@@ -4,6 +4,7 @@
  * number of concurrent buyers can oversell. For every book, stock + reserved + sold never changes.
  */
 import { LockMode, raw, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { mergeItems } from '@bookstore/shared/contracts/catalog';
 import { transaction, type EntityManager } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import { Book, OrderRelease, Reservation } from './entities.ts';
@@ -34,13 +35,6 @@ function earlierAnswer(rows: Reservation[], orderId: string, items: Item[]): Res
   const same = rows.length === items.length && rows.every((row, i) => row.bookId === items[i]!.bookId && row.quantity === items[i]!.quantity);
   if (!same) throw orderIdReused(orderId);
   return rows.map(toItem);
-}
-
-/** The same book twice in one order counts once, with the quantities added; sorted by book id, the order locks are taken in. */
-function mergeItems(items: Item[]): Item[] {
-  const quantities = new Map<number, number>();
-  for (const item of items) quantities.set(item.bookId, (quantities.get(item.bookId) ?? 0) + item.quantity);
-  return [...quantities].sort(([a], [b]) => a - b).map(([bookId, quantity]) => ({ bookId, quantity }));
 }
 
 /**

@@ -23,7 +23,7 @@ import { createFactory } from 'hono/factory';
 import { acceptedServiceTokens, authenticate, requirePrincipal, signedIn, tokenCheckReadiness, type AuthVariables, type TokenVerifier } from '@bookstore/shared/auth';
 import type { ServiceClient } from '@bookstore/shared/client';
 import { cartQuantityInput, createOrderInput, deliveryInput, paymentInput, shipmentInput } from '@bookstore/shared/contracts/purchase';
-import { pingPrimary, readWithFallback, type Orm } from '@bookstore/shared/db';
+import { pingPrimary, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
@@ -31,7 +31,7 @@ import { validHeader, validJson, validParams, validQuery } from '@bookstore/shar
 import { readCart, setCartQuantity } from './cart.ts';
 import { cancelOrder, changeDelivery, payOrder, placeOrder, shipItem, type Answer } from './checkout.ts';
 import type { PurchaseConfig } from './config.ts';
-import { DeliveryProvider } from './entities.ts';
+import { deliveryProviders } from './delivery.ts';
 import { purchaseFragments } from './fragment-routes.ts';
 import { simulatedGateway, type Gateway } from './gateway.ts';
 import { listOrders, listSales, orderFor, toOrderJson } from './orders.ts';
@@ -86,9 +86,7 @@ const answer = (c: Context, result: Answer) =>
   c.newResponse(JSON.stringify(result.body), result.status as 200, { 'content-type': result.status >= 400 ? 'application/problem+json' : 'application/json' });
 
 export const listDeliveryProviders = factory.createHandlers(async (c) => {
-  const { orm, log } = c.var.deps;
-  const items = await readWithFallback(orm, (em, connectionType) => em.find(DeliveryProvider, {}, { orderBy: { priceCents: 'desc' }, connectionType }), log);
-  return c.json({ items: items.map(({ id, name, scope, priceCents }) => ({ id, name, scope, priceCents })) });
+  return c.json({ items: await deliveryProviders(c.var.deps.orm, c.var.deps.log) });
 });
 
 const principal = factory.createHandlers((c) => {

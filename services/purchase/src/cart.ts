@@ -24,10 +24,16 @@ export async function currentBook(catalog: ServiceClient, bookId: number, policy
 export async function readCart(em: EntityManager, catalog: ServiceClient, buyer: Principal, policy?: RetryPolicy): Promise<CartJson> {
   const lines = await em.find(CartItem, { userId: buyer.userId }, { orderBy: { id: 'asc' } });
   const books = await Promise.all(lines.map((line) => currentBook(catalog, line.bookId, policy)));
-  const items = lines.map((line, i) => {
-    const book = books[i];
-    return { bookId: line.bookId, title: book?.title ?? 'No longer in the catalog', unitPriceCents: book?.priceCents ?? 0, quantity: line.quantity, available: book?.stock ?? 0 };
-  });
+  return toCart(
+    lines.map((line, i) => {
+      const book = books[i];
+      return { bookId: line.bookId, title: book?.title ?? 'No longer in the catalog', unitPriceCents: book?.priceCents ?? 0, quantity: line.quantity, available: book?.stock ?? 0 };
+    }),
+  );
+}
+
+/** A cart from its lines: the copies counted and the subtotal added up. */
+export function toCart(items: CartJson['items']): CartJson {
   return {
     items,
     count: items.reduce((sum, item) => sum + item.quantity, 0),

@@ -5,13 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '@bookstore/shared/auth';
+import { mergeItems } from '@bookstore/shared/contracts/catalog';
 import type { CreateOrderInput, PaymentInput } from '@bookstore/shared/contracts/purchase';
 import { dialectOfPlatform, transaction, type EntityManager } from '@bookstore/shared/db';
 import { LockMode } from '@mikro-orm/core';
-import { ProblemError, type Problem } from '@bookstore/shared/errors';
+import { ProblemError, problemBody } from '@bookstore/shared/errors';
 import { forgetKey, requestHash, storeAnswer, withIdempotencyKey, type IdempotencyKey, type KeyRequest } from '@bookstore/shared/idempotency';
 import { compareAndSet } from '@bookstore/shared/jobs';
-import { CartItem, DeliveryProvider, Order, OrderItem, Payment } from './entities.ts';
+import { providerOrFail } from './delivery.ts';
+import { CartItem, Order, OrderItem, Payment } from './entities.ts';
 import { orderFor, publicStatus, toOrderJson } from './orders.ts';
 import { chargeStep, move, releaseStep, reserveStep, stepGraceMs, type ChargeStepResult, type SagaDeps } from './saga.ts';
 
@@ -26,7 +28,7 @@ export function newId(prefix: 'ord' | 'pay'): string {
   return `${prefix}_${[...randomBytes(24)].map((byte) => alphabet[byte & 31]).join('')}`;
 }
 
-const problem = (status: number, detail: string, extra: Record<string, unknown> = {}): Answer => ({ status, body: { title: status === 402 ? 'Payment Required' : status === 409 ? 'Conflict' : 'Error', status, detail, ...extra } satisfies Problem });
+const problem = (status: number, detail: string, extra: Record<string, unknown> = {}): Answer => ({ status, body: problemBody(status, detail, extra) });
 
 async function orderAnswer(deps: SagaDeps, orderId: string, status: number): Promise<Answer> {
   const em = deps.orm.em.fork();
@@ -45,12 +47,6 @@ async function finish(deps: SagaDeps, request: KeyRequest, answer: Answer): Prom
   return answer;
 }
 
-async function providerOrFail(deps: SagaDeps, providerId: number): Promise<DeliveryProvider> {
-  const provider = await deps.orm.em.fork().findOne(DeliveryProvider, { id: providerId });
-  if (!provider) throw new ProblemError(400, 'Choose one of the delivery providers', { errors: { providerId: 'is not a delivery provider' } });
-  return provider;
-}
-
 /** The order if it is the caller's own; admins may look at any order but act only on their own. */
 async function ownOrder(deps: SagaDeps, orderId: string, caller: Principal): Promise<Order> {
   const order = await orderFor(deps.orm.em.fork(), orderId, caller);
@@ -66,7 +62,7 @@ async function ownOrder(deps: SagaDeps, orderId: string, caller: Principal): Pro
  * answers the same order (and carries on placing it if the first attempt could not finish).
  */
 export async function placeOrder(deps: SagaDeps, buyer: Principal, input: CreateOrderInput, key: string): Promise<Answer> {
-  const provider = await providerOrFail(deps, input.providerId);
+  const provider = await providerOrFail(deps.orm, input.providerId);
   const request: KeyRequest = { scope: 'orders', ownerId: buyer.userId, key, hash: requestHash(input) };
   const { resourceId, earlier } = await withIdempotencyKey(deps.orm.em, request, async (tx) => {
     const items = input.items ? mergeItems(input.items) : (await tx.find(CartItem, { userId: buyer.userId }, { orderBy: { id: 'asc' } })).map(({ bookId, quantity }) => ({ bookId, quantity }));
@@ -116,12 +112,6 @@ export async function placeOrder(deps: SagaDeps, buyer: Principal, input: Create
       return problem(503, 'The catalog is not answering, so the books are not reserved yet. Send the same request again (same Idempotency-Key) to carry on; nothing was charged.');
     }
   }
-}
-
-function mergeItems(items: { bookId: number; quantity: number }[]) {
-  const quantities = new Map<number, number>();
-  for (const item of items) quantities.set(item.bookId, (quantities.get(item.bookId) ?? 0) + item.quantity);
-  return [...quantities].map(([bookId, quantity]) => ({ bookId, quantity }));
 }
 
 // --- pay -------------------------------------------------------------------------------------------
@@ -230,7 +220,7 @@ async function notPayable(tx: EntityManager, orderId: string): Promise<ProblemEr
 
 /** Changes the carrier of an unpaid order; the total follows. */
 export async function changeDelivery(deps: SagaDeps, buyer: Principal, orderId: string, providerId: number): Promise<Answer> {
-  const provider = await providerOrFail(deps, providerId);
+  const provider = await providerOrFail(deps.orm, providerId);
   const order = await ownOrder(deps, orderId, buyer);
   const changed = await compareAndSet(deps.orm.em.fork(), Order, orderId, { status: 'awaiting_payment', subtotalCents: order.subtotalCents }, {
     providerId: provider.id,

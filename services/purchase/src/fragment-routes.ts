@@ -18,9 +18,10 @@ import { ServiceUnavailableError } from '@bookstore/shared/http';
 import { html } from '@bookstore/shared/html';
 import { readForm } from '@bookstore/shared/validation';
 import type { PurchaseEnv } from './app.ts';
-import { cartCount, readCart, setCartQuantity } from './cart.ts';
+import { cartCount, readCart, setCartQuantity, toCart } from './cart.ts';
 import { cancelOrder, changeDelivery, payOrder, placeOrder, shipItem } from './checkout.ts';
-import { CartItem, DeliveryProvider } from './entities.ts';
+import { deliveryProviders } from './delivery.ts';
+import { CartItem } from './entities.ts';
 import { buyBox, cartBadge, cartView, checkoutForm, checkoutTotal, notice, orderDetail, orderList, paymentForm, salesList } from './fragments.ts';
 import { listOrders, listSales, orderFor, toOrderJson } from './orders.ts';
 import { orderIdParam, pageQuery, shipmentParams } from './schemas.ts';
@@ -67,9 +68,7 @@ async function signedIn(c: C, then: (caller: Principal) => Promise<Response>): P
   }
 }
 
-async function providers(c: C): Promise<DeliveryProviderJson[]> {
-  return (await c.var.deps.orm.em.fork().find(DeliveryProvider, {}, { orderBy: { priceCents: 'desc' } })).map(({ id, name, scope, priceCents }) => ({ id, name, scope, priceCents }));
-}
+const providers = (c: C): Promise<DeliveryProviderJson[]> => deliveryProviders(c.var.deps.orm, c.var.deps.log);
 
 /** The cart with fresh prices; when catalog is down, the lines without them. */
 async function cartOf(c: C, buyer: Principal): Promise<{ cart: CartJson; stale: boolean }> {
@@ -80,8 +79,7 @@ async function cartOf(c: C, buyer: Principal): Promise<{ cart: CartJson; stale: 
   } catch (error) {
     if (!(error instanceof ServiceUnavailableError)) throw error;
     const lines = await em.find(CartItem, { userId: buyer.userId }, { orderBy: { id: 'asc' } });
-    const items = lines.map((line) => ({ bookId: line.bookId, title: `Book ${line.bookId}`, unitPriceCents: 0, quantity: line.quantity, available: line.quantity }));
-    return { cart: { items, count: items.reduce((sum, item) => sum + item.quantity, 0), subtotalCents: 0 }, stale: true };
+    return { cart: toCart(lines.map((line) => ({ bookId: line.bookId, title: `Book ${line.bookId}`, unitPriceCents: 0, quantity: line.quantity, available: line.quantity }))), stale: true };
   }
 }
 

@@ -49,6 +49,16 @@ export const bookId = z.coerce.number('must be a number').int('must be a whole n
 /** A book id in a JSON body: a number, never coerced from `true` or `"7"`. */
 export const bookIdField = z.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(2_147_483_647, 'is too large');
 
+/**
+ * The same book named twice counts once, with the quantities added; sorted by book id (the order
+ * catalog takes its locks in). What catalog reserves, and what purchase asks it for.
+ */
+export function mergeItems(items: { bookId: number; quantity: number }[]): { bookId: number; quantity: number }[] {
+  const quantities = new Map<number, number>();
+  for (const item of items) quantities.set(item.bookId, (quantities.get(item.bookId) ?? 0) + item.quantity);
+  return [...quantities].sort(([a], [b]) => a - b).map(([bookId, quantity]) => ({ bookId, quantity }));
+}
+
 export const reservationInput = z.object({
   orderId,
   items: z
