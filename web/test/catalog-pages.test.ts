@@ -55,6 +55,13 @@ describe('catalog page', () => {
     expect(await (await web.browse('/catalog?q=middle')).text()).toStartWith('<!doctype html>');
   });
 
+  test('a search with no letter or digit says what search needs, instead of "no books match"', async () => {
+    const symbols = await (await web.browse(`/catalog?q=${encodeURIComponent('%!')}`, { htmx: true, headers: { 'hx-target': 'book-results' } })).text();
+    expect(symbols).toContain('Search matches words: type at least one letter or digit.');
+    const nothing = await (await web.browse('/catalog?q=zzzzqqqq', { htmx: true, headers: { 'hx-target': 'book-results' } })).text();
+    expect(nothing).toContain('No books match.');
+  });
+
   test('a nonsense query string gets a clear message, not an error page', async () => {
     const response = await web.browse('/catalog?page=abc&pageSize=1000000000');
     expect(response.status).toBe(400);

@@ -6,6 +6,7 @@ import { ProblemError } from '@bookstore/shared/errors';
 import type { Logger } from '@bookstore/shared/log';
 import { Book, Reservation } from './entities.ts';
 import { maxStock, type BookInput, type BookJson, type BookPage, type BookPatch, type BookQuery } from './schemas.ts';
+import { bookColumns, countListing, indexBook, listingPage, recall, remember, unindexBook, wordTerms, type BookRow, type ReadVia } from './search.ts';
 
 export const coverPath = '/covers/';
 
@@ -25,149 +26,71 @@ export function toBookJson(book: Book): BookJson {
   };
 }
 
-const orderings: Record<BookQuery['sort'], Record<string, 'asc' | 'desc'>> = {
-  newest: { createdAt: 'desc', id: 'desc' },
-  price_asc: { priceCents: 'asc', id: 'asc' },
-  price_desc: { priceCents: 'desc', id: 'desc' },
-  title: { title: 'asc', id: 'asc' },
-};
+/** A book as a listing reads it: a row of `books` (see `bookColumns`), never an entity. */
+export function bookJsonFromRow(row: BookRow): BookJson {
+  return {
+    id: Number(row.id),
+    title: row.title,
+    author: row.author,
+    description: row.description,
+    priceCents: Number(row.price_cents),
+    stock: Number(row.stock),
+    sellerId: Number(row.seller_id),
+    sellerName: row.seller_name,
+    coverUrl: row.cover_file ? `${coverPath}${row.cover_file}` : null,
+    createdAt: dateOfColumn(row.created_at).toISOString(),
+    updatedAt: dateOfColumn(row.updated_at).toISOString(),
+  };
+}
+
+/** A datetime column as the drivers hand it over: "2026-11-25 10:00:00" (MySQL, in UTC), milliseconds (SQLite), or a Date. */
+function dateOfColumn(value: string | number | Date): Date {
+  if (value instanceof Date) return value;
+  return new Date(typeof value === 'number' ? value : `${value.replace(' ', 'T')}Z`);
+}
+
+export interface SearchOptions {
+  /** 'primary': read the primary, not a replica, and count afresh: for a caller who has just written. */
+  consistency?: 'replica' | 'primary';
+  /** For tests and benchmarks: read (and count, afresh) along this index whatever the estimate says. */
+  via?: ReadVia;
+}
 
 /**
- * A LIKE pattern matching `text` anywhere, with `%` and `_` matching themselves: the search is for
- * the text typed, not a pattern. `!` is the escape character (`escape '!'`): unlike the backslash,
- * it reads the same in MySQL and SQLite string literals.
+ * One page of the catalog for a query, with its total: matching books by the rules of search.ts,
+ * filtered, sorted and paged. A search or author filter without a single word ("%") matches no
+ * book. Read from a read replica when there is one; `consistency: 'primary'` reads the primary
+ * (a seller who has just changed a book sees it at once, total included).
+ *
+ * @example
+ * const listing = await searchBooks(orm, bookQuery.parse({ q: 'war and pe' }), log);
  */
-export function likePattern(text: string): string {
-  return `%${text.replace(/[!%_]/g, (char) => `!${char}`)}%`;
-}
-
-// InnoDB's default fulltext stopwords: a required (+) stopword would match nothing.
-const stopwords = new Set('a about an are as at be by com de en for from how i in is it la of on or that the this to was what when where who will with und www'.split(' '));
-
-/**
- * Words the fulltext index can use to narrow the rows, as a boolean-mode query of prefixes:
- * "war and pe" → "+war*". Only plain words (letters and digits, 3 to 84 of them, not a stopword)
- * qualify: the index splits "snake_case", "O'Connor" or "100%" its own way, and a word it splits
- * differently would hide a match. The LIKE beside it keeps the match exact.
- */
-export function fulltextTerms(text: string): string | null {
-  const words = fulltextWords(text);
-  return words.length ? words.map((word) => `+${word}*`).join(' ') : null;
-}
-
-function fulltextWords(text: string): string[] {
-  return text.split(/\s+/).filter((word) => /^[\p{L}\p{N}]{3,84}$/u.test(word) && !stopwords.has(word.toLowerCase()));
-}
-
-const fold = (text: string) => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-
-/**
- * Whether the fulltext index surely matches this book for these words: each starts a word of the
- * title or author (accents and case aside). Conservative: words are split only where InnoDB surely
- * splits them, so a "yes" is never wrong; a "no" sends the search down the fulltext path.
- */
-function surelyMatchesWords(book: Book, words: string[]): boolean {
-  const tokens = fold(`${book.title} ${book.author}`).split(/[\s\-.,;:!?()"[\]{}\/]+/);
-  return words.every((word) => tokens.some((token) => token.startsWith(fold(word))));
-}
-
-const sortColumns: Record<BookQuery['sort'], [column: string, direction: 'asc' | 'desc', index: string]> = {
-  newest: ['created_at', 'desc', 'books_created_at_id_index'],
-  price_asc: ['price_cents', 'asc', 'books_price_cents_id_index'],
-  price_desc: ['price_cents', 'desc', 'books_price_cents_id_index'],
-  title: ['title', 'asc', 'books_title_id_index'],
-};
-
-/** A piece of WHERE clause with its parameters. */
-type Condition = [sql: string, ...params: unknown[]];
-
-/** The listing's conditions, written once for both search paths (the text match, filters, stock). */
-function listingConditions(query: BookQuery): Condition[] {
-  const conditions: Condition[] = [['deleted_at is null']];
-  if (query.q) {
-    const pattern = likePattern(query.q);
-    conditions.push(["(title like ? escape '!' or author like ? escape '!')", pattern, pattern]);
-  }
-  if (query.author) conditions.push(["author like ? escape '!'", likePattern(query.author)]);
-  if (query.minPrice !== undefined) conditions.push(['price_cents >= ?', query.minPrice]);
-  if (query.maxPrice !== undefined) conditions.push(['price_cents <= ?', query.maxPrice]);
-  if (query.inStock) conditions.push(['stock > 0']);
-  return conditions;
-}
-
-/** How many rows of the listing a search walks, in the listing's own order, before asking the fulltext index. */
-export const searchWalkRows = 1000;
-
-/**
- * MariaDB: a search walked along the listing's sort index, stopping after `limit` rows
- * (`LIMIT … ROWS EXAMINED`). Rows come in the listing's order, so when the walk finds the whole page
- * (and each book on it matches as the fulltext path would) it is exactly the page, found without
- * sorting every match: the case of common words, where the fulltext index would hand over
- * thousands of rows to sort. Otherwise (rare words, deep pages, words inside words) null.
- */
-async function searchByWalking(em: EntityManager, connectionType: ReadConnection, query: BookQuery & { q: string }, offset: number, limit: number): Promise<Book[] | null> {
-  if (offset + query.pageSize > limit) return null;
-  const conditions = listingConditions(query);
-  const [column, direction, index] = sortColumns[query.sort];
-  try {
-    const rows = await em.execute(
-      `select * from books force index for order by (${index}) where ${conditions.map(([sql]) => sql).join(' and ')}
-       order by ${column} ${direction}, id ${direction} limit ?, ? rows examined ${Math.floor(limit)}`,
-      [...conditions.flatMap(([, ...values]) => values), offset, query.pageSize],
-      { connectionType },
-    );
-    if (rows.length < query.pageSize) return null;
-    const books = rows.map((row) => em.map(Book, row));
-    // The fulltext path matches words from their start; "harbor" inside "Reharbored" it does not. The
-    // walk's page stands only if every book on it would match there too.
-    const words = fulltextWords(query.q);
-    return books.every((book) => surelyMatchesWords(book, words)) ? books : null;
-  } catch (error) {
-    // The planner chose to sort instead of walking the index, and the cap stopped the sort.
-    if ((error as { code?: string }).code === 'ER_FILSORT_ABORT' || /ROWS EXAMINED/.test((error as Error).message)) return null;
-    throw error;
-  }
-}
-
-/** One page of the catalog for a query, from a read replica when there is one. */
-export function searchBooks(orm: Orm, query: BookQuery, log?: Logger, options: { walkRows?: number } = {}): Promise<BookPage> {
-  return readWithFallback(
-    orm,
-    async (em, connectionType) => {
-      const offset = (query.page - 1) * query.pageSize;
-      const mysql = dialectOfPlatform(em) === 'mysql';
-      const mariadb = em.getPlatform().constructor.name === 'MariaDbPlatform';
-      const walked = mariadb && query.q ? await searchByWalking(em, connectionType, { ...query, q: query.q }, offset, options.walkRows ?? searchWalkRows) : null;
-      const qb = em.createQueryBuilder(Book, 'b', connectionType);
-      for (const [sql, ...params] of listingConditions(query)) qb.andWhere(sql, params);
-      const terms = mysql && query.q ? fulltextTerms(query.q) : null;
-      if (terms) qb.andWhere('match(title, author) against (? in boolean mode)', [terms]);
-      const items = walked ?? (await qb.clone().orderBy(orderings[query.sort]).limit(query.pageSize, offset).getResultList());
-      // A page that is not full ends the listing, so it tells the total without counting.
-      const total = items.length < query.pageSize && (items.length > 0 || offset === 0) ? offset + items.length : await countOnce(orm, query, () => qb.getCount());
-      return { items: items.map(toBookJson), page: query.page, pageSize: query.pageSize, total };
-    },
-    log,
-  );
+export function searchBooks(orm: Orm, query: BookQuery, log?: Logger, options: SearchOptions = {}): Promise<BookPage> {
+  const terms = wordTerms(query);
+  if (!terms) return Promise.resolve({ items: [], page: query.page, pageSize: query.pageSize, total: 0 });
+  const primary = options.consistency === 'primary';
+  const read = async (em: EntityManager, connectionType: ReadConnection): Promise<BookPage> => {
+    const offset = (query.page - 1) * query.pageSize;
+    const items = (await listingPage(em, connectionType, query, terms, options.via)).map(bookJsonFromRow);
+    // A page that is not full ends the listing, so it tells the total without counting.
+    const total =
+      items.length < query.pageSize && (items.length > 0 || offset === 0)
+        ? offset + items.length
+        : await countOnce(em, query, () => countListing(em, connectionType, query, terms, options.via), { fresh: primary || options.via !== undefined });
+    return { items, page: query.page, pageSize: query.pageSize, total };
+  };
+  return primary ? read(orm.em.fork(), 'write') : readWithFallback(orm, read, log);
 }
 
 /**
  * Totals of full listings, kept for 10 s per filter: counting 100,000 rows costs more than the page
  * itself (bench/RESULTS.md), and a shopper paging or typing asks for the same total again and again.
+ * A read from the primary counts afresh (and leaves its count for the others).
  */
-const countTtlMs = 10_000;
-const countsByDatabase = new WeakMap<Orm, Map<string, { total: number; until: number }>>();
-
-async function countOnce(orm: Orm, query: BookQuery, count: () => Promise<number>): Promise<number> {
-  let counts = countsByDatabase.get(orm);
-  if (!counts) countsByDatabase.set(orm, (counts = new Map()));
-  const key = JSON.stringify([query.q, query.author, query.minPrice, query.maxPrice, query.inStock]);
-  const cached = counts.get(key);
-  if (cached && cached.until > Date.now()) return cached.total;
-  const total = await count();
-  if (counts.size >= 1000) counts.clear();
-  counts.set(key, { total, until: Date.now() + countTtlMs });
-  return total;
+async function countOnce(em: EntityManager, query: BookQuery, count: () => Promise<number>, options: { fresh: boolean }): Promise<number> {
+  const key = `total:${JSON.stringify([query.q, query.author, query.minPrice, query.maxPrice, query.inStock])}`;
+  const known = options.fresh ? undefined : recall<number>(em, key);
+  return known ?? remember(em, key, await count(), 10_000);
 }
 
 /**
@@ -183,30 +106,48 @@ export async function findBook(orm: Orm, id: number, caller: Principal | null, l
   return book;
 }
 
-/** The seller's own books, newest first, always from the primary. */
+/**
+ * The seller's own books, newest first, always from the primary. The total comes from the seller's
+ * count (`seller_book_counts`, changed in the same transaction as their books), not from counting.
+ */
 export async function sellerBooks(em: EntityManager, sellerId: number, page: number, pageSize: number): Promise<BookPage> {
-  const [items, total] = await em.findAndCount(
-    Book,
-    { sellerId, deletedAt: null },
-    { orderBy: { createdAt: 'desc', id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize, connectionType: 'write' },
-  );
-  return { items: items.map(toBookJson), page, pageSize, total };
+  const offset = (page - 1) * pageSize;
+  const order = 'b.created_at desc, b.id desc';
+  const ids = `select b.id from books b where b.seller_id = ? and b.deleted_at is null order by ${order} limit ? offset ?`;
+  const rows = await em.execute<BookRow[]>(`select ${bookColumns} from books b join (${ids}) page on page.id = b.id order by ${order}`, [sellerId, pageSize, offset], { connectionType: 'write' });
+  const items = rows.map(bookJsonFromRow);
+  if (items.length < pageSize && (items.length > 0 || offset === 0)) return { items, page, pageSize, total: offset + items.length };
+  const [count] = await em.execute<{ books: number | string }[]>('select books from seller_book_counts where seller_id = ?', [sellerId], { connectionType: 'write' });
+  return { items, page, pageSize, total: Number(count?.books ?? 0) };
+}
+
+/** Adds `delta` to the seller's count of live books; in the transaction that adds or removes them. */
+export async function countSellerBooks(em: EntityManager, sellerId: number, delta: number): Promise<void> {
+  const upsert =
+    dialectOfPlatform(em) === 'mysql'
+      ? 'insert into seller_book_counts (seller_id, books) values (?, ?) on duplicate key update books = books + ?'
+      : 'insert into seller_book_counts (seller_id, books) values (?, ?) on conflict (seller_id) do update set books = books + ?';
+  await em.execute(upsert, [sellerId, delta, delta]);
 }
 
 /** Adds a book sold by the caller: the seller is whoever the token says, never a field of the body. */
 export async function createBook(em: EntityManager, seller: Principal, input: BookInput): Promise<Book> {
-  const now = new Date();
-  const book = em.create(Book, {
-    ...input,
-    sellerId: seller.userId,
-    sellerName: seller.name || `Seller ${seller.userId}`,
-    coverFile: null,
-    createdAt: now,
-    updatedAt: now,
-    deletedAt: null,
+  return transaction(em, async (tx) => {
+    const now = new Date();
+    const book = tx.create(Book, {
+      ...input,
+      sellerId: seller.userId,
+      sellerName: seller.name || `Seller ${seller.userId}`,
+      coverFile: null,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+    });
+    await tx.flush();
+    await indexBook(tx, book);
+    await countSellerBooks(tx, book.sellerId, 1);
+    return book;
   });
-  await em.flush();
-  return book;
 }
 
 /**
@@ -234,6 +175,7 @@ export async function updateBook(em: EntityManager, id: number, caller: Principa
     const delta = stock !== undefined && options.stockWas !== undefined ? stock - options.stockWas : undefined;
     tx.assign(book, { ...rest, ...(stock !== undefined && delta === undefined ? { stock } : {}), updatedAt: new Date() });
     await tx.flush();
+    if (rest.title !== undefined || rest.author !== undefined) await indexBook(tx, book);
     if (delta) {
       await tx.nativeUpdate(Book, { id }, { stock: raw('case when stock + ? < 0 then 0 when stock + ? > ? then ? else stock + ? end', [delta, delta, maxStock, maxStock, delta]) });
       await tx.refresh(book);
@@ -255,6 +197,8 @@ export async function removeBook(em: EntityManager, id: number, caller: Principa
   return transaction(em, async (tx) => {
     const book = await bookToChange(tx, id, caller, { lock: true });
     const ordered = await tx.findOne(Reservation, { bookId: id }, { fields: ['id'], lockMode: LockMode.PESSIMISTIC_READ });
+    await unindexBook(tx, id);
+    await countSellerBooks(tx, book.sellerId, -1);
     if (ordered) {
       book.deletedAt = new Date();
       await tx.flush();

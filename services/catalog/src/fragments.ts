@@ -56,9 +56,16 @@ export function bookResults(query: BookQuery, listing: BookPage): Html {
   const what = query.q ? html` for “${query.q}”` : '';
   return html`<div id="book-results" aria-live="polite">
     <p class="muted">${listing.total === 1 ? '1 book' : `${listing.total.toLocaleString('en-US')} books`}${what}</p>
-    ${listing.items.length ? bookGrid(listing.items) : html`<p class="notice">No books match. Try fewer words or other filters.</p>`}
+    ${listing.items.length ? bookGrid(listing.items) : html`<p class="notice">${noMatchAdvice(query)}</p>`}
     ${pagination({ ...listing, hrefFor: (page) => `/catalog${queryString(pageParams(query, page))}`, target: '#book-results' })}
   </div>`;
+}
+
+/** Search matches words (search.ts): text without a letter or digit has none to match. */
+function noMatchAdvice(query: BookQuery): string {
+  const wordless = (text: string | undefined) => text !== undefined && text !== '' && !/[\p{L}\p{N}]/u.test(text);
+  if (wordless(query.q) || wordless(query.author)) return 'Search matches words: type at least one letter or digit.';
+  return 'No books match. Try fewer words or other filters.';
 }
 
 export function bookGrid(books: BookJson[]): Html {

@@ -1,13 +1,14 @@
 /**
  * A fresh database for one test file: on the MariaDB named by TEST_DATABASE_URL (CI, our machines),
- * else on a MariaDB testcontainer; or an SQLite file. Dropped again by `drop()`.
+ * else on a MariaDB testcontainer; on the MySQL 8 server named by TEST_MYSQL_URL, when set; or an
+ * SQLite file. Dropped again by `drop()`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 
-export type TestDatabaseKind = 'mariadb' | 'sqlite';
+export type TestDatabaseKind = 'mariadb' | 'mysql' | 'sqlite';
 
 export interface TestDatabase {
   url: string;
@@ -58,7 +59,8 @@ export async function createTestDatabase(kind: TestDatabaseKind = 'mariadb'): Pr
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
-  const server = await mariadbServer();
+  if (kind === 'mysql' && !process.env.TEST_MYSQL_URL) throw new Error('a mysql test database needs TEST_MYSQL_URL (mysql://user@host:3306/db)');
+  const server = kind === 'mysql' ? process.env.TEST_MYSQL_URL! : await mariadbServer();
   const name = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = await mysql.createConnection({ uri: server.replace(/^mariadb:/, 'mysql:'), multipleStatements: false });
   await admin.query(`create database \`${name}\` character set utf8mb4 collate utf8mb4_unicode_ci`);

@@ -3,5 +3,12 @@ import { Migration20261125000000_initial } from './Migration20261125000000_initi
 import { Migration20261125010000_sort_indexes } from './Migration20261125010000_sort_indexes.ts';
 import { Migration20261125020000_order_releases } from './Migration20261125020000_order_releases.ts';
 import { Migration20261126000000_reservation_sellers } from './Migration20261126000000_reservation_sellers.ts';
+import { Migration20261127000000_search_words } from './Migration20261127000000_search_words.ts';
 
-export const migrations = [Migration20261125000000_initial, Migration20261125010000_sort_indexes, Migration20261125020000_order_releases, Migration20261126000000_reservation_sellers];
+export const migrations = [
+  Migration20261125000000_initial,
+  Migration20261125010000_sort_indexes,
+  Migration20261125020000_order_releases,
+  Migration20261126000000_reservation_sellers,
+  Migration20261127000000_search_words,
+];
