@@ -108,12 +108,29 @@ async function signUp({ shopper, step, result }: Journey) {
   });
 }
 
+/**
+ * How old a listing a shopper sees may be: the web front shares catalog's listings for
+ * FRAGMENT_MAX_AGE_SECONDS (2 s), and a replica may lag behind; a book just added can take that long.
+ */
+const listingStalenessMs = 5000;
+
+/** The listing page, asked again every 250 ms while it lists no book, until `withinMs` has passed. */
+async function listedWithin(withinMs: number, load: () => Promise<Page>): Promise<Page> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const page = await load();
+    if (bookLinks(page.html).length > 0 || Date.now() >= deadline) return page;
+    await Bun.sleep(250);
+  }
+}
+
 /** The first book the catalog lists as in stock; with a seed seller, one it adds when there is none. */
 async function findBookInStock(journey: Journey): Promise<number> {
   const { shopper, step, options } = journey;
   let bookId: number | undefined;
   await step('catalog', async () => {
-    const page = await shopper.expectPage('GET', '/catalog?inStock=true');
+    // With a seller to add a book, an empty listing is not worth waiting out.
+    const page = await listedWithin(options.seedSeller ? 0 : listingStalenessMs, () => shopper.expectPage('GET', '/catalog?inStock=true'));
     bookId = bookLinks(page.html)[0];
     if (bookId === undefined && !options.seedSeller) {
       fail('the catalog has no book in stock: add one (or give --seed-seller EMAIL:PASSWORD to add one as that seller)', page);
@@ -142,7 +159,7 @@ async function seedBook({ shopper, step, newSession }: Journey, seller: { email:
   });
   let bookId: number | undefined;
   await step('catalog (seeded)', async () => {
-    const page = await shopper.expectPage('GET', `/catalog?inStock=true&q=${encodeURIComponent(title)}`);
+    const page = await listedWithin(listingStalenessMs, () => shopper.expectPage('GET', `/catalog?inStock=true&q=${encodeURIComponent(title)}`));
     bookId = bookLinks(page.html)[0];
     if (bookId === undefined) fail(`the book just added ("${title}") is not in the catalog`, page);
     return page;

@@ -51,6 +51,8 @@ const feedOverlapMs = 5000;
 const keyWaitMs = 1000;
 /** Keys are fetched for an unknown key id at most this often. */
 const keyFetchGapMs = 1000;
+/** Tokens whose signature was checked, kept so each page view does not check it again (bench/RESULTS.md). */
+const verifiedTokensKept = 10_000;
 
 export const signingAlgorithm = 'EdDSA';
 export const serviceTokenHeader = 'x-service-token';
@@ -94,6 +96,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   let since = 0;
   let feedAnsweredAt: number | null = null;
   const revoked = new Map<string, number>();
+  /**
+   * Tokens already checked, by their exact text: a signature check imports the key and costs more
+   * than the rest of a cached page. An entry stands only while its key is still published and the
+   * token has not expired; revocation is checked on every call.
+   */
+  const verified = new Map<string, { claims: z.infer<typeof tokenClaims>; kid: string }>();
   let timer: ReturnType<typeof setInterval> | undefined;
 
   let loadingKeys: Promise<void> | null = null;
@@ -127,8 +135,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     for (const [sessionId, expiresAt] of revoked) if (expiresAt < now) revoked.delete(sessionId);
   }
 
+  function principalOf(claims: z.infer<typeof tokenClaims>, token: string): Principal | null {
+    if (revoked.has(claims.sid) || claims.exp * 1000 <= Date.now()) return null;
+    return { userId: Number(claims.sub), role: claims.role, name: claims.name, sessionId: claims.sid, expiresAt: claims.exp, token };
+  }
+
   async function verify(token: string): Promise<Principal | null> {
     if (token.length > 4096) return null;
+    const known = verified.get(token);
+    if (known && keys.some((key) => key.kid === known.kid)) return principalOf(known.claims, token);
     let kid: unknown;
     try {
       kid = Jwt.decode(token).header.kid;
@@ -149,8 +164,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     try {
       const payload = await Jwt.verifyWithJwks(token, { keys, allowedAlgorithms: [signingAlgorithm] });
       const claims = tokenClaims.parse(payload);
-      if (revoked.has(claims.sid)) return null;
-      return { userId: Number(claims.sub), role: claims.role, name: claims.name, sessionId: claims.sid, expiresAt: claims.exp, token };
+      if (typeof kid === 'string') {
+        if (verified.size >= verifiedTokensKept) verified.delete(verified.keys().next().value!);
+        verified.set(token, { claims, kid });
+      }
+      return principalOf(claims, token);
     } catch {
       return null;
     }

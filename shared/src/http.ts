@@ -2,6 +2,12 @@
 import { requestContext } from './log.ts';
 
 /** The called service did not answer in time, or could not be reached, or answered 5xx. */
+/**
+ * `X-Read-Consistency: primary` asks a service to read from its primary database, for a caller who
+ * has just changed something (read-your-writes); services honour it only for a signed-in caller.
+ */
+export const readConsistencyHeader = 'x-read-consistency';
+
 export class ServiceUnavailableError extends Error {
   constructor(
     readonly service: string,

@@ -3,10 +3,11 @@
  * time budget. A piece whose service is down or slow becomes a short "unavailable, retry" box, so
  * the page still answers.
  */
-import { ServiceUnavailableError, type HttpClient } from '@bookstore/shared/http';
+import { readConsistencyHeader, ServiceUnavailableError, type HttpClient } from '@bookstore/shared/http';
 import { unavailableBox, type Html } from '@bookstore/shared/html';
 import { raw } from '@bookstore/shared/html';
 import type { Logger } from '@bookstore/shared/log';
+import { keepFromCacheControl, type CacheableFragment } from './fragment-cache.ts';
 
 export interface FragmentRequest {
   client: HttpClient;
@@ -19,6 +20,8 @@ export interface FragmentRequest {
   label: string;
   /** Where the box's Retry link goes (usually the page itself). */
   retryUrl?: string;
+  /** Read from the service's primary: the viewer has just written. */
+  readPrimary?: boolean;
 }
 
 export interface Fragment {
@@ -32,9 +35,10 @@ export interface Fragment {
  * @example
  * const [menu, form] = await Promise.all([fetchFragment(budget, log, {...}), fetchFragment(budget, log, {...})]);
  */
-export async function fetchFragment(budgetMs: number, log: Logger, request: FragmentRequest): Promise<Fragment> {
+export async function fetchFragment(budgetMs: number, log: Logger, request: FragmentRequest): Promise<CacheableFragment> {
   const headers: Record<string, string> = { accept: 'text/html' };
   if (request.token) headers.authorization = `Bearer ${request.token}`;
+  if (request.readPrimary) headers[readConsistencyHeader] = 'primary';
   if (request.json !== undefined) headers['content-type'] = 'application/json';
   try {
     const response = await request.client.request(request.path, {
@@ -54,10 +58,11 @@ export async function fetchFragment(budgetMs: number, log: Logger, request: Frag
     const text = await response.text().catch(() => {
       throw new ServiceUnavailableError(request.client.service, 'the answer did not arrive in time');
     });
-    return { html: raw(text), status: response.status, ok: true };
+    const keep = response.status === 200 ? keepFromCacheControl(response.headers.get('cache-control')) : null;
+    return { html: raw(text), status: response.status, ok: true, keep };
   } catch (error) {
     if (!(error instanceof ServiceUnavailableError)) throw error;
     log.warn('fragment unavailable', { service: request.client.service, path: request.path, reason: error.message });
-    return { html: unavailableBox(request.label, request.retryUrl), status: 503, ok: false };
+    return { html: unavailableBox(request.label, request.retryUrl), status: 503, ok: false, keep: null };
   }
 }

@@ -9,7 +9,7 @@ import { ServiceUnavailableError, type HttpClient } from '@bookstore/shared/http
 import { html, raw, unavailableBox } from '@bookstore/shared/html';
 import type { WebEnv } from './app.ts';
 import { fragment, isHtmx, redirectTo, respond } from './render.ts';
-import { safeNextPath } from './session.ts';
+import { markWritten, safeNextPath } from './session.ts';
 
 export interface ServicePage {
   client: (c: Context<WebEnv>) => HttpClient;
@@ -58,6 +58,8 @@ export async function submitServiceForm(c: Context<WebEnv>, page: ServicePage, p
     if (error.sent) return respond(c, page.title, html`<div class="card">${unavailableBox(page.label, page.home)}<p class="hint">We could not confirm whether this went through. Check <a href="/orders">your orders</a> before trying again.</p></div>`, 503);
     return respond(c, page.title, unavailable, 503);
   }
+  // Done (a 303, or htmx's fragment of the new state): this viewer reads fresh for a while.
+  if (response.status < 400) markWritten(c, c.var.deps.config.COOKIE_SECURE);
   if (response.status === 303) return redirectTo(c, safeNextPath(response.headers.get('location')));
   if (response.status === 401) return loginFirst(c);
   const type = response.headers.get('content-type') ?? '';

@@ -3,21 +3,24 @@ import type { Context } from 'hono';
 import { html, htmlContentType, type Html } from '@bookstore/shared/html';
 import type { WebEnv } from './app.ts';
 import { fetchFragment, type Fragment, type FragmentRequest } from './compose.ts';
-import { page } from './layout.ts';
+import { accountMenu, page } from './layout.ts';
+import { hasWrittenRecently } from './session.ts';
 
 export function isHtmx(c: Context) {
   return c.req.header('hx-request') === 'true' && c.req.header('hx-boosted') !== 'true';
 }
 
-/** One fragment with the request's budget, token and logger. */
+/**
+ * One fragment with the request's budget, token and logger. A GET may come from the fragment cache
+ * (as long as its service allows), except for a viewer who has just written: their pages are read
+ * from the services' primaries, so they see their change at once.
+ */
 export function fragment(c: Context<WebEnv>, request: Omit<FragmentRequest, 'token'> & { token?: string | null }): Promise<Fragment> {
-  const { deps, principal } = c.var;
-  return fetchFragment(deps.config.FRAGMENT_BUDGET_MS, deps.log, { token: principal?.token, ...request });
-}
-
-/** The account box, from auth; "unavailable" when auth does not answer. */
-export function accountMenu(c: Context<WebEnv>): Promise<Fragment> {
-  return fragment(c, { client: c.var.deps.clients.auth, path: '/fragments/account-menu', label: 'Your account' });
+  const { deps, principal, fragmentCache } = c.var;
+  const readPrimary = principal !== null && hasWrittenRecently(c);
+  const load = () => fetchFragment(deps.config.FRAGMENT_BUDGET_MS, deps.log, { token: principal?.token, readPrimary, ...request });
+  if (readPrimary || (request.method ?? 'GET') !== 'GET' || request.json !== undefined) return load();
+  return fragmentCache.get(`${request.client.service} ${request.path}`, principal ? `user ${principal.userId}` : null, load);
 }
 
 /** The header's cart link with its count, from purchase; nothing when purchase does not answer. */
@@ -29,18 +32,19 @@ export async function cartBadge(c: Context<WebEnv>): Promise<Html | string> {
 
 /**
  * Answers with the full page, or with `main` alone for htmx. `main` is fetched together with the
- * account box and the cart badge, so the slowest service bounds the page, not their sum. Without a
+ * cart badge, so the slower service bounds the page, not their sum; the account box is drawn here. Without a
  * `status`, a fragment's own status is the page's (a fragment that is down still makes a 200 page).
  */
 export async function respond(c: Context<WebEnv>, title: string, main: Promise<Html | Fragment> | Html | Fragment, status?: number): Promise<Response> {
   const htmx = isHtmx(c);
-  const [menu, badge, body] = await Promise.all([htmx ? null : accountMenu(c), htmx ? '' : cartBadge(c), main]);
+  const [badge, body] = await Promise.all([htmx ? '' : cartBadge(c), main]);
   const content = isFragment(body) ? body.html : body;
   const code = status ?? (isFragment(body) && body.ok ? body.status : 200);
   c.header('content-type', htmlContentType);
   c.header('vary', 'HX-Request');
   if (htmx) return c.body(String(await content), code as 200);
-  return c.body(String(await page({ title, accountMenu: menu!.html, cartBadge: badge, main: content })), code as 200);
+  const menu = accountMenu(c.var.sessionUnknown ? 'unknown' : c.var.principal);
+  return c.body(String(await page({ title, accountMenu: menu, cartBadge: badge, main: content })), code as 200);
 }
 
 function isFragment(value: Html | Fragment): value is Fragment {

@@ -4,6 +4,14 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 
 export const sessionCookie = 'bookstore_session';
 
+/**
+ * Set for a while after the visitor changed something through a form (a book, the cart): while it
+ * lasts their pages skip the shared fragment cache and read the services' primaries, so replica lag
+ * and cached listings never hide their own change.
+ */
+export const wroteCookie = 'bookstore_wrote';
+export const readYourWritesSeconds = 30;
+
 export function readSessionToken(c: Context): string | undefined {
   return getCookie(c, sessionCookie);
 }
@@ -16,6 +24,14 @@ export function startSession(c: Context, token: string, expiresAt: string, secur
     path: '/',
     expires: new Date(expiresAt),
   });
+}
+
+export function markWritten(c: Context, secure: boolean) {
+  setCookie(c, wroteCookie, '1', { httpOnly: true, sameSite: 'Lax', secure, path: '/', maxAge: readYourWritesSeconds });
+}
+
+export function hasWrittenRecently(c: Context): boolean {
+  return getCookie(c, wroteCookie) === '1';
 }
 
 export function endSession(c: Context, secure: boolean) {

@@ -44,6 +44,16 @@ export function startTestWeb(urls: { auth: string; catalog?: string; purchase?: 
   return { app, log, browse, submit, close: () => verifier.stop() };
 }
 
+/** Every cookie a response set, as a Cookie header value (added to `cookie`, replacing same names). */
+export function cookiesFrom(response: Response, cookie = ''): string {
+  const jar = new Map(cookie.split('; ').filter(Boolean).map((pair) => [pair.split('=')[0]!, pair] as const));
+  for (const value of response.headers.getSetCookie()) {
+    const pair = value.split(';')[0]!;
+    jar.set(pair.split('=')[0]!, pair);
+  }
+  return [...jar.values()].join('; ');
+}
+
 /** The session cookie a response set, as a Cookie header value. */
 export function sessionCookieFrom(response: Response): string {
   const setCookie = response.headers.getSetCookie().find((value) => value.startsWith('bookstore_session='));

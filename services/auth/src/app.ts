@@ -8,7 +8,6 @@
  *   GET    /api/users                 all users, paginated (admin) → {items, page, pageSize, total} | 403
  *   GET    /api/revocations           revoked sessions (service)   → {items, serverTime}
  *   GET    /.well-known/jwks.json     public signing keys
- *   GET    /fragments/account-menu    account box of the navigation (Bearer optional)
  *   POST   /fragments/login-form      login form with its state
  *   POST   /fragments/register-form   registration form with its state
  *   GET    /fragments/users           user table (admin)
@@ -26,7 +25,7 @@ import { createServiceApp, socketAddress } from '@bookstore/shared/service';
 import { admitRegistration, logIn, registerUser, revocationsSince, revokeSession, toPublicUser, verifyOwnToken, type Limits } from './accounts.ts';
 import type { AuthConfig } from './config.ts';
 import { User } from './entities.ts';
-import { accountMenu, loginForm, registerForm, userTable } from './fragments.ts';
+import { loginForm, registerForm, userTable } from './fragments.ts';
 import type { SigningKey } from './keys.ts';
 import { loginFormState, loginInput, pageQuery, registerFormState, registerInput, revocationQuery } from './schemas.ts';
 
@@ -66,7 +65,6 @@ export function createApp(deps: AuthDeps) {
     .get('/api/users', ...listUsers)
     .get('/api/revocations', serviceOnly, ...revocations)
     .get('/.well-known/jwks.json', ...jwks)
-    .get('/fragments/account-menu', ...accountMenuFragment)
     .post('/fragments/login-form', ...loginFormFragment)
     .post('/fragments/register-form', ...registerFormFragment)
     .get('/fragments/users', ...usersFragment);
@@ -108,11 +106,6 @@ const revocations = factory.createHandlers(validQuery(revocationQuery), async (c
 const jwks = factory.createHandlers((c) => {
   c.header('cache-control', 'public, max-age=300');
   return c.json({ keys: c.var.deps.key.published });
-});
-
-const accountMenuFragment = factory.createHandlers(async (c) => {
-  const caller = await currentCaller(c);
-  return c.html(accountMenu(caller?.user ?? null));
 });
 
 const loginFormFragment = factory.createHandlers(validJson(loginFormState), (c) => c.html(loginForm(c.req.valid('json'))));

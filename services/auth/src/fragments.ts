@@ -1,26 +1,6 @@
-/** Auth's HTML fragments, composed into pages by the web front: account menu, forms, user list. */
+/** Auth's HTML fragments, composed into pages by the web front: login and registration forms, user list. */
 import { field, formAlert, html, pagination, type Html } from '@bookstore/shared/html';
 import type { PublicUser } from './schemas.ts';
-
-/** The account box of the navigation: who is signed in and what they can open, or how to sign in. */
-export function accountMenu(user: Pick<PublicUser, 'name' | 'role'> | null): Html {
-  if (!user) {
-    return html`<div class="account-menu" id="account-menu">
-      <a href="/login">Log in</a>
-      <a class="button" href="/register">Register</a>
-    </div>`;
-  }
-  return html`<div class="account-menu" id="account-menu">
-    <span class="who">Signed in as <strong>${user.name}</strong></span>
-    <a href="/sell">Sell</a>
-    <a href="/orders">My orders</a>
-    <a href="/sales">My sales</a>
-    ${user.role === 'admin' ? html`<a href="/admin/users">Users</a> <a href="/admin/orders">All orders</a>` : ''}
-    <form method="post" action="/logout" class="inline">
-      <button type="submit" class="link">Log out</button>
-    </form>
-  </div>`;
-}
 
 /** The login form; htmx swaps it in place with the answer to its own POST. */
 export function loginForm(state: { email?: string; error?: string; next?: string }): Html {

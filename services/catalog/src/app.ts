@@ -23,6 +23,7 @@ import { createFactory } from 'hono/factory';
 import { acceptedServiceTokens, authenticate, requirePrincipal, requireServiceToken, tokenCheckReadiness, type AuthVariables, type Principal, type TokenVerifier } from '@bookstore/shared/auth';
 import { pingPrimary, type EntityManager, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
+import { readConsistencyHeader } from '@bookstore/shared/http';
 import { readForm, validJson, validParams, validQuery } from '@bookstore/shared/validation';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
@@ -39,7 +40,7 @@ export interface CatalogDeps {
   orm: Orm;
   verifier: Pick<TokenVerifier, 'verify' | 'status' | 'refresh'>;
   log: Logger;
-  config: Pick<CatalogConfig, 'SERVICE_TOKEN' | 'UPLOADS_DIR' | 'MAX_COVER_BYTES'> & Partial<Pick<CatalogConfig, 'SERVICE_TOKENS_ACCEPTED'>>;
+  config: Pick<CatalogConfig, 'SERVICE_TOKEN' | 'UPLOADS_DIR' | 'MAX_COVER_BYTES'> & Partial<Pick<CatalogConfig, 'SERVICE_TOKENS_ACCEPTED' | 'FRAGMENT_MAX_AGE_SECONDS'>>;
 }
 
 type Env = { Variables: AuthVariables & { deps: CatalogDeps; em: EntityManager; requestId: string } };
@@ -149,18 +150,34 @@ const serveCover = factory.createHandlers(async (c) => {
 
 // --- fragments ----------------------------------------------------------------------------------
 
+/**
+ * How a listing is read. A signed-in caller who asks (the web front does, for a while after that
+ * user changed something) reads the primary, and the answer is theirs alone. Everyone else reads a
+ * replica, and the answer may be shared for FRAGMENT_MAX_AGE_SECONDS: the listing's stated staleness.
+ */
+function listingReads(c: Context<Env>): { consistency: 'primary' | 'replica'; cacheControl: string } {
+  if (c.var.principal && c.req.header(readConsistencyHeader) === 'primary') return { consistency: 'primary', cacheControl: 'private, no-store' };
+  const maxAge = c.var.deps.config.FRAGMENT_MAX_AGE_SECONDS ?? 0;
+  return { consistency: 'replica', cacheControl: maxAge > 0 ? `public, max-age=${maxAge}` : 'no-store' };
+}
+
 /** The catalog page's body (filters and results), or the results alone that htmx swaps. */
 const listingFragment = (render: typeof catalogSection) =>
   factory.createHandlers(async (c) => {
     const parsed = catalogPageQuery.safeParse(c.req.query());
     if (!parsed.success) return c.html(notice(invalidSearch(parsed.error)), 400);
-    return c.html(render(parsed.data, await searchBooks(c.var.deps.orm, parsed.data, c.var.deps.log)));
+    const { consistency, cacheControl } = listingReads(c);
+    const listing = await searchBooks(c.var.deps.orm, parsed.data, c.var.deps.log, { consistency });
+    c.header('cache-control', cacheControl);
+    return c.html(render(parsed.data, listing));
   });
 const catalogFragment = listingFragment(catalogSection);
 const resultsFragment = listingFragment(bookResults);
 
 const newBooksFragment = factory.createHandlers(async (c) => {
-  const listing = await searchBooks(c.var.deps.orm, { sort: 'newest', page: 1, pageSize: 8, inStock: true, minPrice: undefined, maxPrice: undefined }, c.var.deps.log);
+  const { consistency, cacheControl } = listingReads(c);
+  const listing = await searchBooks(c.var.deps.orm, { sort: 'newest', page: 1, pageSize: 8, inStock: true, minPrice: undefined, maxPrice: undefined }, c.var.deps.log, { consistency });
+  c.header('cache-control', cacheControl);
   return c.html(html`<section class="new-books"><h2>New in the catalog</h2>${bookGrid(listing.items)}<p><a href="/catalog">See all books →</a></p></section>`);
 });
 

@@ -10,6 +10,11 @@ export const catalogConfigSchema = tokenCheckConfig.extend({
   /** Where covers are stored: the NFS volume in Swarm, shared by every catalog replica. */
   UPLOADS_DIR: z.string().default('./data/uploads').transform((dir) => resolve(dir)),
   MAX_COVER_BYTES: z.coerce.number().int().min(1024).max(20 * 1024 * 1024).default(2 * 1024 * 1024),
+  /**
+   * How long the web front may share a listing fragment (catalog, search results, new books) between
+   * visitors: how stale a listing may be, replica lag aside. 0 = never shared.
+   */
+  FRAGMENT_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(60).default(2),
   LOG_LEVEL: logLevel,
   ...lifecycleConfig,
 });

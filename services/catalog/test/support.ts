@@ -20,6 +20,8 @@ export interface TestCatalogOptions {
   maxCoverBytes?: number;
   /** Reuse this database instead of creating one (a second catalog process on the same data). */
   databaseUrl?: string;
+  /** FRAGMENT_MAX_AGE_SECONDS: how long the web front may share listing fragments (0, by default, in tests). */
+  fragmentMaxAgeSeconds?: number;
 }
 
 export async function startTestCatalog(authUrl: string, options: TestCatalogOptions = {}) {
@@ -33,7 +35,12 @@ export async function startTestCatalog(authUrl: string, options: TestCatalogOpti
     orm,
     verifier,
     log,
-    config: { SERVICE_TOKEN: testServiceToken, UPLOADS_DIR: uploadsDir, MAX_COVER_BYTES: options.maxCoverBytes ?? 256 * 1024 },
+    config: {
+      SERVICE_TOKEN: testServiceToken,
+      UPLOADS_DIR: uploadsDir,
+      MAX_COVER_BYTES: options.maxCoverBytes ?? 256 * 1024,
+      FRAGMENT_MAX_AGE_SECONDS: options.fragmentMaxAgeSeconds ?? 0,
+    },
   });
 
   /** Adds a book as the seller holding `token`, through the API; returns it. */

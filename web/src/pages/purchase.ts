@@ -5,6 +5,7 @@ import { ServiceUnavailableError } from '@bookstore/shared/http';
 import type { WebEnv } from '../app.ts';
 import { loginFirst, showServicePage, submitServiceForm, type ServicePage } from '../proxy.ts';
 import { readForm } from '@bookstore/shared/validation';
+import { markWritten } from '../session.ts';
 
 const buying: ServicePage = { client: (c) => c.var.deps.clients.purchase, title: 'Cart', label: 'Buying', home: '/cart' };
 const titled = (title: string, home = buying.home): ServicePage => ({ ...buying, title, home });
@@ -57,6 +58,7 @@ export async function addPendingToCart(c: Context<WebEnv>, token: string): Promi
       redirect: 'manual',
     });
     await response.body?.cancel();
+    markWritten(c, c.var.deps.config.COOKIE_SECURE);
   } catch (error) {
     if (!(error instanceof ServiceUnavailableError)) throw error;
     c.var.deps.log.warn('could not add the pending book to the cart after login');

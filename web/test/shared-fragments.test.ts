@@ -1,0 +1,138 @@
+/**
+ * What the speed-ups must not break: shared listing fragments are shared only as long as catalog
+ * says (a stock change reaches shoppers within that staleness), never shared when a service did not
+ * allow it, and compressed pages are the same pages.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { gunzipSync } from 'node:zlib';
+import { bearer, jsonInit } from '@bookstore/shared/testing/http';
+import { raw } from '@bookstore/shared/html';
+import { serveTestAuth, type ServedTestAuth } from '../../services/auth/test/support.ts';
+import { startTestCatalog, type TestCatalog } from '../../services/catalog/test/support.ts';
+import { FragmentCache, keepFromCacheControl, type CacheableFragment } from '../src/fragment-cache.ts';
+import { startTestWeb } from './support.ts';
+
+describe('the fragment cache', () => {
+  const answer = (text: string, maxAgeMs: number, scope: 'public' | 'private' = 'public'): CacheableFragment => ({
+    html: raw(text),
+    status: 200,
+    ok: true,
+    keep: maxAgeMs > 0 ? { scope, maxAgeMs } : null,
+  });
+
+  test('keeps a shareable fragment for its max-age, then asks again', async () => {
+    let now = 1_000;
+    const cache = new FragmentCache({ now: () => now });
+    let loads = 0;
+    const load = async () => answer(`version ${++loads}`, 2000);
+    expect(String((await cache.get('k', null, load)).html)).toBe('version 1');
+    now += 1999;
+    expect(String((await cache.get('k', null, load)).html)).toBe('version 1');
+    now += 1;
+    expect(String((await cache.get('k', null, load)).html)).toBe('version 2');
+  });
+
+  test('keeps a private fragment for its viewer only, and nothing the service did not allow', async () => {
+    const cache = new FragmentCache();
+    const badge = 'purchase /fragments/cart-badge';
+    expect(String((await cache.get(badge, 'user 1', async () => answer('Cart 3', 10_000, 'private'))).html)).toBe('Cart 3');
+    expect(String((await cache.get(badge, 'user 2', async () => answer('Cart 0', 10_000, 'private'))).html)).toBe('Cart 0');
+    expect(String((await cache.get(badge, 'user 1', async () => answer('Cart 9', 10_000, 'private'))).html)).toBe('Cart 3');
+    expect(String((await cache.get(badge, null, async () => answer('no viewer', 10_000, 'private'))).html)).toBe('no viewer');
+    expect(String((await cache.get(badge, null, async () => answer('still none', 10_000, 'private'))).html)).toBe('still none');
+    expect(String((await cache.get('uncached', 'user 1', async () => answer('one', 0))).html)).toBe('one');
+    expect(String((await cache.get('uncached', 'user 1', async () => answer('two', 0))).html)).toBe('two');
+  });
+
+  test('visitors arriving while a shared fragment is being renewed wait for that one request', async () => {
+    let now = 0;
+    const cache = new FragmentCache({ now: () => now });
+    await cache.get('k', null, async () => answer('first', 1000));
+    now = 5000;
+    let loads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const load = async () => (loads++, await gate, answer('renewed', 1000));
+    const waiting = Array.from({ length: 20 }, (_, i) => cache.get('k', `user ${i}`, load));
+    release();
+    const pages = await Promise.all(waiting);
+    expect(pages.map((page) => String(page.html))).toEqual(Array(20).fill('renewed'));
+    expect(loads).toBe(1);
+  });
+
+  test('evicts the oldest entry past its size', async () => {
+    const cache = new FragmentCache({ maxShared: 2 });
+    let loads = 0;
+    const load = async () => answer(String(++loads), 60_000);
+    await cache.get('a', null, load);
+    await cache.get('b', null, load);
+    await cache.get('c', null, load);
+    expect(String((await cache.get('b', null, load)).html)).toBe('2');
+    expect(String((await cache.get('a', null, load)).html)).toBe('4');
+  });
+
+  test('reads Cache-Control as HTTP means it', () => {
+    expect(keepFromCacheControl('public, max-age=2')).toEqual({ scope: 'public', maxAgeMs: 2000 });
+    expect(keepFromCacheControl('private, max-age=10')).toEqual({ scope: 'private', maxAgeMs: 10_000 });
+    expect(keepFromCacheControl('max-age=2')).toBeNull();
+    expect(keepFromCacheControl('public, max-age=0')).toBeNull();
+    expect(keepFromCacheControl('private, no-store')).toBeNull();
+    expect(keepFromCacheControl('public, max-age=5, no-cache')).toBeNull();
+    expect(keepFromCacheControl(null)).toBeNull();
+  });
+});
+
+describe('with catalog sharing its listings for 1 s', () => {
+  let auth: ServedTestAuth;
+  let catalog: TestCatalog;
+  let server: ReturnType<typeof Bun.serve>;
+  let web: ReturnType<typeof startTestWeb>;
+  beforeAll(async () => {
+    auth = await serveTestAuth();
+    catalog = await startTestCatalog(auth.url, { fragmentMaxAgeSeconds: 1 });
+    server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: catalog.app.fetch });
+    web = startTestWeb({ auth: auth.url, catalog: `http://127.0.0.1:${server.port}` });
+  });
+  afterAll(async () => {
+    web.close();
+    await server.stop(true);
+    await catalog.close();
+    await auth.close();
+  });
+
+  test('a changed stock count reaches shoppers within the stated 1 s', async () => {
+    const seller = await auth.signUp('Stock Mover');
+    const book = await catalog.addBook(seller.token, { title: 'Vellichor Nine', stock: 9 });
+    const listing = await catalog.app.request('/fragments/catalog?q=Vellichor');
+    expect(listing.headers.get('cache-control')).toBe('public, max-age=1');
+    const card = async () => {
+      const page = await (await web.browse('/catalog?q=Vellichor')).text();
+      return page.slice(page.indexOf('Vellichor Nine'));
+    };
+    expect(await card()).toContain('In stock');
+
+    const changed = await catalog.app.request(`/api/books/${book.id}`, jsonInit('PATCH', { stock: 2 }, bearer(seller.token)));
+    expect(changed.status).toBe(200);
+    const since = performance.now();
+    while (!(await card()).includes('Only 2 left')) {
+      expect(performance.now() - since).toBeLessThan(1000 + 1000); // the stated staleness, plus room for a slow machine
+      await Bun.sleep(50);
+    }
+  });
+
+  test('compressed pages decompress to the same page, and htmx to the same file', async () => {
+    await catalog.addBook((await auth.signUp('Gzip Seller')).token, { title: 'Squeezed Pages' });
+    const plain = await (await web.browse('/catalog')).text();
+    const gzipped = await web.browse('/catalog', { headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(gzipped.headers.get('content-encoding')).toBe('gzip');
+    expect(gzipped.headers.get('vary')).toContain('Accept-Encoding');
+    const bytes = new Uint8Array(await gzipped.arrayBuffer());
+    expect(gunzipSync(bytes).toString('utf8')).toBe(plain);
+    expect(bytes.length).toBeLessThan(plain.length / 3);
+
+    const htmx = await web.browse('/assets/htmx-2.0.11.min.js', { headers: { 'accept-encoding': 'gzip' } });
+    expect(htmx.headers.get('content-encoding')).toBe('gzip');
+    const file = await Bun.file(Bun.resolveSync('htmx.org/dist/htmx.min.js', import.meta.dir)).text();
+    expect(gunzipSync(new Uint8Array(await htmx.arrayBuffer())).toString('utf8')).toBe(file);
+  });
+});
