@@ -35,6 +35,9 @@ COPY web/src web/src
 COPY web/static web/static
 COPY infra/swarm/autoscaler infra/swarm/autoscaler
 USER 10001:10001
+# glibc's allocator: big blocks (argon2's 19 MiB per hash) go back to the system when freed, and
+# threads share two arenas; without it auth kept ~180 MB after a burst of logins (bench/RESULTS.md).
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072
 # The task itself: the process answers and its own database does (not the services it depends on),
 # asked with Bun itself: the image has no curl.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
