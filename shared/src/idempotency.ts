@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { defineEntity, p, UniqueConstraintViolationException, type InferEntity } from '@mikro-orm/core';
 import { z } from 'zod';
-import type { EntityManager } from './db.ts';
+import { transaction, type EntityManager } from './db.ts';
 import { ProblemError } from './errors.ts';
 
 export const IdempotencyKey = defineEntity({
@@ -57,57 +57,74 @@ export interface KeyRequest {
 }
 
 /**
- * Runs `create` (the business change, which returns the id of what it made) in one transaction with
- * the key's row, unless the key was used before: then answers the earlier row (same body) or 409
- * (another body). Two requests with one key at once: one creates, the other gets the earlier row.
+ * Runs `create` (the business change that makes `resourceId`) in one transaction with the key's row,
+ * unless the key was used before: then answers the earlier row (same body) or 409 (another body). Two
+ * requests with one key at once: one creates, the other gets the earlier row.
  *
  * @example
- * const outcome = await withIdempotencyKey(em, request, async (tx) => (await createOrder(tx, input)).id);
+ * const outcome = await withIdempotencyKey(em, request, newId('ord'), (tx, id) => createOrder(tx, id, input));
  * if (outcome.earlier) return replay(outcome.earlier);
  */
 export async function withIdempotencyKey(
   em: EntityManager,
   request: KeyRequest,
-  create: (tx: EntityManager) => Promise<string>,
+  resourceId: string,
+  create: (tx: EntityManager, resourceId: string) => Promise<void>,
 ): Promise<{ resourceId: string; earlier: IdempotencyKey | null }> {
   for (let attempt = 0; ; attempt++) {
-    const earlier = await findKey(em, request);
-    if (earlier) return { resourceId: earlier.resourceId, earlier };
     try {
-      const resourceId = await em.fork().transactional(async (tx) => {
+      // The key is written first, not looked up: a first request (the usual case) spends no read on it.
+      // transaction(): requests waiting on one key can deadlock as they insert it after a refusal.
+      await transaction(em.fork(), async (tx) => {
         // The key first: a second request with this key waits here on the unique index until this
         // one ends, then finds the key (or, if this one was refused and rolled back, goes ahead).
-        const row = tx.create(IdempotencyKey, { ...keyFields(request), requestHash: request.hash, resourceId: '', responseStatus: null, responseBody: null, createdAt: new Date() });
-        await tx.flush();
-        row.resourceId = await create(tx);
-        await tx.flush();
-        return row.resourceId;
+        await tx.execute(
+          'insert into idempotency_keys (scope, owner_id, `key`, request_hash, resource_id, response_status, response_body, created_at) values (?, ?, ?, ?, ?, null, null, ?)',
+          [request.scope, request.ownerId, request.key, request.hash, resourceId, new Date()],
+          'run',
+        );
+        await create(tx, resourceId);
       });
       return { resourceId, earlier: null };
     } catch (error) {
-      // Another request with this key committed first: its row answers ours.
       if (!(error instanceof UniqueConstraintViolationException) || attempt > 0) throw error;
+      // Another request with this key committed first: its row answers ours (or 409, for another body).
+      const earlier = await findKey(em, request);
+      if (earlier) return { resourceId: earlier.resourceId, earlier };
     }
   }
 }
 
 /** The key's row; 409 when it was used with another body. */
 export async function findKey(em: EntityManager, request: KeyRequest): Promise<IdempotencyKey | null> {
-  const row = await em.fork().findOne(IdempotencyKey, keyFields(request), { connectionType: 'write' });
+  const reader = em.fork();
+  const [found] = (await reader.execute('select * from idempotency_keys where scope = ? and owner_id = ? and `key` = ?', [request.scope, request.ownerId, request.key])) as Record<string, unknown>[];
+  const row = found ? reader.map(IdempotencyKey, found) : null;
   if (row && row.requestHash !== request.hash) {
     throw new ProblemError(409, 'This Idempotency-Key was already used for a different request; use a new key for a new request', { errors: { 'idempotency-key': 'was used for another request' } });
   }
   return row;
 }
 
-/** Records the final answer of the key's first request, to replay it to repeats. */
-export async function storeAnswer(em: EntityManager, request: KeyRequest, status: number, body: unknown): Promise<void> {
-  await em.fork().nativeUpdate(IdempotencyKey, keyFields(request), { responseStatus: status, responseBody: JSON.stringify(body) });
+/** A key request once its resource is known: answers are stored and keys forgotten only for that resource. */
+export type KeyedRequest = KeyRequest & { resourceId: string };
+
+/**
+ * Records the final answer of the key's first request, to replay it to repeats. Given a transaction,
+ * the answer is stored with the change that settled it. Only the row of this request's resource is
+ * touched: a late answer never overwrites a later request that reused a freed key.
+ */
+export async function storeAnswer(em: EntityManager, request: KeyedRequest, status: number, body: unknown): Promise<void> {
+  await (em.isInTransaction() ? em : em.fork()).execute(
+    'update idempotency_keys set response_status = ?, response_body = ? where scope = ? and owner_id = ? and `key` = ? and resource_id = ?',
+    [status, JSON.stringify(body), request.scope, request.ownerId, request.key, request.resourceId],
+    'run',
+  );
 }
 
 /** Forgets a key whose request left nothing behind (a refusal before any change): a retry may try afresh. */
-export async function forgetKey(em: EntityManager, request: KeyRequest): Promise<void> {
-  await em.fork().nativeDelete(IdempotencyKey, keyFields(request));
+export async function forgetKey(em: EntityManager, request: KeyedRequest): Promise<void> {
+  await em
+    .fork()
+    .execute('delete from idempotency_keys where scope = ? and owner_id = ? and `key` = ? and resource_id = ?', [request.scope, request.ownerId, request.key, request.resourceId], 'run');
 }
-
-const keyFields = (request: KeyRequest) => ({ scope: request.scope, ownerId: request.ownerId, key: request.key });

@@ -5,7 +5,7 @@
  */
 import { LockMode, raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { mergeItems } from '@bookstore/shared/contracts/catalog';
-import { transaction, type EntityManager } from '@bookstore/shared/db';
+import { dialectOfPlatform, transaction, type EntityManager } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import { Book, OrderRelease, Reservation } from './entities.ts';
 import type { ReservationInput, ReservedItem } from './schemas.ts';
@@ -48,44 +48,62 @@ function earlierAnswer(rows: Reservation[], orderId: string, items: Item[]): Res
 export async function reserveStock(em: EntityManager, input: ReservationInput): Promise<ReservedItem[]> {
   const { orderId } = input;
   const items = mergeItems(input.items);
-  const earlier = earlierAnswer(await reservationsOf(em, orderId), orderId, items);
-  if (earlier) return earlier;
-  if (await em.count(OrderRelease, { orderId }, { connectionType: 'write' })) throw releasedOrder();
+  // No look for an earlier reserve first: a first reserve (the usual case) goes straight in, and a
+  // repeat is told apart inside, by the rows it runs into (unique per order and book) or the checks.
   try {
     return await transaction(em, (tx) => takeStock(tx, orderId, items));
   } catch (error) {
-    // The same order reserved twice at once: the other call won (its rows are unique per order and
-    // book, or it took the last copies first); its answer is ours if it was for the same items.
+    // A repeat, or the same order reserved twice at once: the earlier call's rows (unique per order
+    // and book), or the copies it took, stopped this one; its answer is ours if it was for the same items.
     const lost = error instanceof UniqueConstraintViolationException || (error instanceof ProblemError && error.status === 409);
     if (!lost) throw error;
     const winner = earlierAnswer(await reservationsOf(em.fork(), orderId), orderId, items);
     if (winner) return winner;
+    // Short of stock, for an order that was released before it was ever reserved: say released.
+    if (await em.fork().count(OrderRelease, { orderId }, { connectionType: 'write' })) throw releasedOrder();
     throw error;
   }
 }
 
-/** Inside reserveStock's transaction: takes each book's copies, in book id order, and records them. */
+/**
+ * Inside reserveStock's transaction: takes each book's copies, in book id order, and records them.
+ * Plain statements: this is every checkout's path, and the ORM's query building and unit of work
+ * cost several times the statements themselves (measured: services/purchase/README.md, issue 8).
+ */
 async function takeStock(tx: EntityManager, orderId: string, items: Item[]): Promise<ReservedItem[]> {
   const now = new Date();
-  const reserved: ReservedItem[] = [];
   for (const { bookId, quantity } of items) {
-    const taken = await tx.nativeUpdate(Book, { id: bookId, deletedAt: null, stock: { $gte: quantity } }, { stock: raw('stock - ?', [quantity]) });
-    const book = await tx.findOne(Book, { id: bookId, deletedAt: null });
-    if (taken !== 1 || !book) throw shortOfStock(bookId, quantity, book);
-    const row = tx.create(Reservation, { orderId, bookId, quantity, unitPriceCents: book.priceCents, title: book.title, sellerId: book.sellerId, state: 'reserved', createdAt: now, updatedAt: now });
-    reserved.push(toItem(row));
+    const taken = (await tx.execute('update books set stock = stock - ? where id = ? and deleted_at is null and stock >= ?', [quantity, bookId, quantity], 'run')) as { affectedRows: number };
+    if (taken.affectedRows !== 1) {
+      const [book] = (await tx.execute('select title, stock from books where id = ? and deleted_at is null', [bookId])) as { title: string; stock: number }[];
+      throw shortOfStock(bookId, quantity, book ?? null);
+    }
+    // The price, title and seller are copied from the book row this transaction now holds.
+    await tx.execute(
+      "insert into reservations (order_id, book_id, quantity, unit_price_cents, title, seller_id, state, created_at, updated_at) select ?, id, ?, price_cents, title, seller_id, 'reserved', ?, ? from books where id = ?",
+      [orderId, quantity, now, now, bookId],
+      'run',
+    );
   }
   // The rows exist (uncommitted) before the checks: a release from now on waits for them; one that
   // came earlier left its mark, read here with a locking read (it sees the latest commit). Likewise
   // a reserve of this order id for other books, running at once: its rows show up in the locking
   // read of the order's rows (the two wait for each other, and the deadlock retry settles who won).
-  await tx.flush();
-  if (await tx.findOne(OrderRelease, { orderId }, { lockMode: LockMode.PESSIMISTIC_READ })) throw releasedOrder();
-  if ((await reservationsOf(tx, orderId, true)).length !== reserved.length) throw orderIdReused(orderId);
-  return reserved;
+  const locking = dialectOfPlatform(tx) === 'mysql'; // SQLite: one writer at a time, no locking reads
+  const [release] = (await tx.execute(`select order_id from order_releases where order_id = ?${locking ? ' lock in share mode' : ''}`, [orderId])) as unknown[];
+  if (release) throw releasedOrder();
+  const rows = (await tx.execute(`select book_id, quantity, unit_price_cents, title, seller_id from reservations where order_id = ? order by book_id${locking ? ' for update' : ''}`, [orderId])) as {
+    book_id: number;
+    quantity: number;
+    unit_price_cents: number;
+    title: string;
+    seller_id: number;
+  }[];
+  if (rows.length !== items.length) throw orderIdReused(orderId);
+  return rows.map((row) => ({ bookId: row.book_id, quantity: row.quantity, unitPriceCents: row.unit_price_cents, title: row.title, sellerId: row.seller_id }));
 }
 
-function shortOfStock(bookId: number, wanted: number, book: Book | null) {
+function shortOfStock(bookId: number, wanted: number, book: Pick<Book, 'title' | 'stock'> | null) {
   if (!book) return new ProblemError(409, `Book ${bookId} is no longer in the catalog`, { bookId, available: 0 });
   return new ProblemError(409, `Only ${book.stock} ${book.stock === 1 ? 'copy' : 'copies'} of "${book.title}" left; ${wanted} wanted`, {
     bookId,
@@ -96,17 +114,29 @@ function shortOfStock(bookId: number, wanted: number, book: Book | null) {
 
 /**
  * Marks an order's reservation sold. Idempotent; 404 for an unknown order, 409 if it was released.
- * The order's rows are locked first, so a release arriving at the same moment waits and then sees
- * them sold (or the commit sees them released): never both answered as done.
+ * One UPDATE marks every row of the order at once, holding them while it does: a release arriving at
+ * the same moment waits and then sees them sold (or the commit finds them released and changes
+ * nothing): never both answered as done. The rows are read after, as that decided them.
  */
 export async function commitReservation(em: EntityManager, orderId: string): Promise<ReservedItem[]> {
-  return transaction(em, async (tx) => {
-    const rows = await reservationsOf(tx, orderId, true);
-    if (rows.length === 0) throw new ProblemError(404, `No reservation for order ${orderId}`);
-    if (rows.some((row) => row.state === 'released')) throw new ProblemError(409, 'This reservation was released and cannot be committed');
-    await tx.nativeUpdate(Reservation, { orderId, state: 'reserved' }, { state: 'committed', updatedAt: new Date() });
-    return rows.map(toItem);
-  });
+  // transaction(): the UPDATE could still be picked as a deadlock victim; it is then run again.
+  const rows = await transaction(em.fork(), (runner) => commitRows(runner, orderId));
+  if (rows.length === 0) throw new ProblemError(404, `No reservation for order ${orderId}`);
+  if (rows.some((row) => row.state !== 'committed')) throw new ProblemError(409, 'This reservation was released and cannot be committed');
+  return rows.map((row) => ({ bookId: row.book_id, quantity: row.quantity, unitPriceCents: row.unit_price_cents, title: row.title, sellerId: row.seller_id }));
+}
+
+async function commitRows(runner: EntityManager, orderId: string) {
+  await runner.execute("update reservations set state = 'committed', updated_at = ? where order_id = ? and state = 'reserved'", [new Date(), orderId], 'run');
+  const rows = (await runner.execute('select book_id, quantity, unit_price_cents, title, seller_id, state from reservations where order_id = ? order by book_id', [orderId])) as {
+    book_id: number;
+    quantity: number;
+    unit_price_cents: number;
+    title: string;
+    seller_id: number;
+    state: Reservation['state'];
+  }[];
+  return rows;
 }
 
 /**

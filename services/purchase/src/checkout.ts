@@ -10,11 +10,12 @@ import type { CreateOrderInput, PaymentInput } from '@bookstore/shared/contracts
 import { dialectOfPlatform, transaction, type EntityManager } from '@bookstore/shared/db';
 import { LockMode } from '@mikro-orm/core';
 import { ProblemError, problemBody } from '@bookstore/shared/errors';
-import { forgetKey, requestHash, storeAnswer, withIdempotencyKey, type IdempotencyKey, type KeyRequest } from '@bookstore/shared/idempotency';
+import { forgetKey, requestHash, storeAnswer, withIdempotencyKey, type IdempotencyKey, type KeyedRequest, type KeyRequest } from '@bookstore/shared/idempotency';
 import { compareAndSet } from '@bookstore/shared/jobs';
 import { providerOrFail } from './delivery.ts';
 import { CartItem, Order, OrderItem, Payment } from './entities.ts';
-import { orderFor, publicStatus, toOrderJson } from './orders.ts';
+import { notFound, orderFor, publicStatus, toOrderJson } from './orders.ts';
+import { findRow, insertRows, nowAsStored } from './rows.ts';
 import { chargeStep, move, releaseStep, reserveStep, stepGraceMs, type ChargeStepResult, type SagaDeps } from './saga.ts';
 
 export interface Answer {
@@ -30,9 +31,15 @@ export function newId(prefix: 'ord' | 'pay'): string {
 
 const problem = (status: number, detail: string, extra: Record<string, unknown> = {}): Answer => ({ status, body: problemBody(status, detail, extra) });
 
+/** The order's row as committed now (on the primary). */
+async function orderRow(deps: SagaDeps, orderId: string): Promise<Order> {
+  const order = await findRow(deps.orm.em, Order, { id: orderId });
+  if (!order) throw notFound(orderId);
+  return order;
+}
+
 async function orderAnswer(deps: SagaDeps, orderId: string, status: number): Promise<Answer> {
-  const em = deps.orm.em.fork();
-  return { status, body: await toOrderJson(em, await em.findOneOrFail(Order, { id: orderId })) };
+  return { status, body: await toOrderJson(deps.orm.em, await orderRow(deps, orderId)) };
 }
 
 /** A repeat of a finished request: its stored answer, with the order as it is now when that was a success. */
@@ -42,7 +49,7 @@ async function replay(deps: SagaDeps, earlier: IdempotencyKey): Promise<Answer> 
   return { status: earlier.responseStatus!, body };
 }
 
-async function finish(deps: SagaDeps, request: KeyRequest, answer: Answer): Promise<Answer> {
+async function finish(deps: SagaDeps, request: KeyedRequest, answer: Answer): Promise<Answer> {
   await storeAnswer(deps.orm.em, request, answer.status, answer.body);
   return answer;
 }
@@ -64,12 +71,13 @@ async function ownOrder(deps: SagaDeps, orderId: string, caller: Principal): Pro
 export async function placeOrder(deps: SagaDeps, buyer: Principal, input: CreateOrderInput, key: string): Promise<Answer> {
   const provider = await providerOrFail(deps.orm, input.providerId);
   const request: KeyRequest = { scope: 'orders', ownerId: buyer.userId, key, hash: requestHash(input) };
-  const { resourceId, earlier } = await withIdempotencyKey(deps.orm.em, request, async (tx) => {
+  let created: Order | undefined;
+  const { resourceId, earlier } = await withIdempotencyKey(deps.orm.em, request, newId('ord'), async (tx, id) => {
     const items = input.items ? mergeItems(input.items) : (await tx.find(CartItem, { userId: buyer.userId }, { orderBy: { id: 'asc' } })).map(({ bookId, quantity }) => ({ bookId, quantity }));
     if (items.length === 0) throw new ProblemError(400, 'Your cart is empty: add a book before checking out', { errors: { items: 'the cart is empty' } });
-    const now = new Date();
-    const order = tx.create(Order, {
-      id: newId('ord'),
+    const now = nowAsStored(); // the answer is built from this row in memory: it shows what a read will
+    created = {
+      id,
       buyerId: buyer.userId,
       buyerName: buyer.name || `Buyer ${buyer.userId}`,
       status: 'reserving',
@@ -88,27 +96,29 @@ export async function placeOrder(deps: SagaDeps, buyer: Principal, input: Create
       expiresAt: null,
       createdAt: now,
       updatedAt: now,
-    });
-    return order.id;
+    };
+    await insertRows(tx, Order, [created]);
   });
   if (earlier?.responseStatus) return replay(deps, earlier);
-  const order = await deps.orm.em.fork().findOneOrFail(Order, { id: resourceId });
+  // A repeat of a request that has not answered yet (under way, or it died) carries on with the order as it is now.
+  const order = earlier ? await orderRow(deps, resourceId) : created!;
   // The sweeper gave up placing it (catalog did not answer within the grace period) and is giving its
   // books back: it was never placed, so no 201. Once the books are back the key is free again.
   if (order.status === 'abandoning' || order.status === 'abandoned') return problem(503, 'The catalog did not answer in time, so this order was not placed and its books are being given back; nothing was charged. Send the same request again in a moment to place it afresh.');
   if (order.status !== 'reserving') return orderAnswer(deps, order.id, 201);
 
-  const reserved = await reserveStep(deps, order);
+  // Placed: the answer is stored on the key in the transaction that records the prices.
+  const keyed: KeyedRequest = { ...request, resourceId: order.id };
+  const reserved = await reserveStep(deps, order, (tx, placed) => storeAnswer(tx, keyed, 201, placed));
   switch (reserved.kind) {
     case 'placed':
-      return finish(deps, request, await orderAnswer(deps, order.id, 201));
+      return reserved.order ? { status: 201, body: reserved.order } : finish(deps, keyed, await orderAnswer(deps, order.id, 201));
     case 'refused':
-      return finish(deps, request, problem(reserved.status, reserved.detail, reserved.extra));
+      return finish(deps, keyed, problem(reserved.status, reserved.detail, reserved.extra));
     case 'waiting': {
       deps.log.warn('order not placed yet: catalog did not answer', { orderId: order.id, reason: reserved.reason });
       // A repeat may have placed it meanwhile.
-      const now = await deps.orm.em.fork().findOneOrFail(Order, { id: order.id });
-      if (now.status !== 'reserving') return placeOrder(deps, buyer, input, key);
+      if ((await orderRow(deps, order.id)).status !== 'reserving') return placeOrder(deps, buyer, input, key);
       return problem(503, 'The catalog is not answering, so the books are not reserved yet. Send the same request again (same Idempotency-Key) to carry on; nothing was charged.');
     }
   }
@@ -130,39 +140,35 @@ export async function payOrder(deps: SagaDeps, buyer: Principal, orderId: string
     key,
     hash: requestHash({ orderId, last4, length: card.cardNumber.length, expMonth: card.expMonth, expYear: card.expYear, holder: card.holder }),
   };
-  const { resourceId: paymentId, earlier } = await withIdempotencyKey(deps.orm.em, request, async (tx) => {
+  let claimed: { order: Order; payment: Payment } | undefined;
+  const { resourceId: paymentId, earlier } = await withIdempotencyKey(deps.orm.em, request, newId('pay'), async (tx, paymentId) => {
     const now = new Date();
-    const paymentId = newId('pay');
-    const claimed = await compareAndSet(tx, Order, orderId, { status: 'awaiting_payment', expiresAt: { $gt: now } }, {
-      status: 'charging',
-      paymentId,
-      attempts: 0,
-      nextAttemptAt: new Date(now.getTime() + stepGraceMs(deps)),
-      updatedAt: now,
-    });
-    if (!claimed) throw await notPayable(tx, orderId);
-    const order = await tx.findOneOrFail(Order, { id: orderId });
-    tx.create(Payment, { id: paymentId, orderId, amountCents: order.totalCents, last4, status: 'pending', reason: null, createdAt: now, updatedAt: now });
-    await tx.flush();
-    return paymentId;
+    const changes = { status: 'charging' as const, paymentId, attempts: 0, nextAttemptAt: new Date(now.getTime() + stepGraceMs(deps)), updatedAt: now };
+    if (!(await compareAndSet(tx, Order, orderId, { status: 'awaiting_payment', expiresAt: { $gt: now } }, changes))) throw await notPayable(tx, orderId);
+    // Read after the claim: the total charged is the one the claim froze (a change of carrier before it moved it).
+    const order = (await findRow(tx, Order, { id: orderId }))!; // claimed just now, by this transaction
+    const payment: Payment = { id: paymentId, orderId, amountCents: order.totalCents, last4, status: 'pending', reason: null, createdAt: now, updatedAt: now };
+    await insertRows(tx, Payment, [payment]);
+    claimed = { order, payment };
   });
   if (earlier?.responseStatus) return replay(deps, earlier);
   // No answer stored: the same payment is under way in another request, or that request died (a
   // crash) and the sweeper settled the payment since. Then answer as that request would have: a
   // repeat must not be told "pending" for ever about a payment that is over.
-  if (earlier) return answerPayment(deps, request, orderId, await awaitSettled(deps, paymentId));
+  const keyed: KeyedRequest = { ...request, resourceId: paymentId };
+  if (earlier) return answerPayment(deps, keyed, orderId, await awaitSettled(deps, paymentId));
 
-  const em = deps.orm.em.fork();
-  const [order, payment] = await Promise.all([em.findOneOrFail(Order, { id: orderId }), em.findOneOrFail(Payment, { id: paymentId })]);
-  const result = await chargeStep(deps, order, payment, () => deps.gateway.charge(paymentId, payment.amountCents, card));
-  return answerPayment(deps, request, orderId, result);
+  // Paid: the answer is stored on the key in the transaction that marks the order paid.
+  const { order, payment } = claimed!;
+  const result = await chargeStep(deps, order, payment, () => deps.gateway.charge(paymentId, payment.amountCents, card), (tx, paid) => storeAnswer(tx, keyed, 200, paid));
+  return answerPayment(deps, keyed, orderId, result);
 }
 
 /** The answer to a payment request, stored on its key; "not charged" frees the key instead, for another try. */
-async function answerPayment(deps: SagaDeps, request: KeyRequest, orderId: string, result: ChargeStepResult): Promise<Answer> {
+async function answerPayment(deps: SagaDeps, request: KeyedRequest, orderId: string, result: ChargeStepResult): Promise<Answer> {
   switch (result.kind) {
     case 'paid':
-      return finish(deps, request, await orderAnswer(deps, orderId, 200));
+      return result.order ? { status: 200, body: result.order } : finish(deps, request, await orderAnswer(deps, orderId, 200));
     case 'declined':
       return finish(deps, request, problem(402, result.reason, { orderId }));
     case 'not-charged':

@@ -4,6 +4,7 @@ import { readWithFallback, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import type { Logger } from '@bookstore/shared/log';
 import { DeliveryProvider } from './entities.ts';
+import { findRow } from './rows.ts';
 
 /** Every carrier, dearest first. */
 export async function deliveryProviders(orm: Orm, log?: Logger): Promise<DeliveryProviderJson[]> {
@@ -13,7 +14,7 @@ export async function deliveryProviders(orm: Orm, log?: Logger): Promise<Deliver
 
 /** The carrier with this id, or 400 naming the field. */
 export async function providerOrFail(orm: Orm, providerId: number): Promise<DeliveryProvider> {
-  const provider = await orm.em.fork().findOne(DeliveryProvider, { id: providerId });
+  const provider = await findRow(orm.em, DeliveryProvider, { id: providerId });
   if (!provider) throw new ProblemError(400, 'Choose one of the delivery providers', { errors: { providerId: 'is not a delivery provider' } });
   return provider;
 }

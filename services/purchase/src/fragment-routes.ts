@@ -33,7 +33,7 @@ const isHtmx = (c: C) => c.req.header('hx-request') === 'true';
 const newKey = () => crypto.randomUUID();
 
 export const purchaseFragments = new Hono<PurchaseEnv>()
-  .get('/cart-badge', async (c) => c.html(cartBadge(c.var.principal ? await cartCount(c.var.deps.orm.em.fork(), c.var.principal) : null)))
+  .get('/cart-badge', showCartBadge)
   .get('/buy-box/:bookId', (c) => {
     const bookId = bookIdOf.safeParse(c.req.param('bookId'));
     return bookId.success ? c.html(buyBox(bookId.data)) : c.html(notice('There is no such book.'), 404);
@@ -54,6 +54,18 @@ export const purchaseFragments = new Hono<PurchaseEnv>()
   .post('/orders/:id/cancel', (c) => signedIn(c, (buyer) => submitCancel(c, buyer)))
   .get('/sales', (c) => signedIn(c, (seller) => showSales(c, seller)))
   .post('/sales/:id/:bookId/ship', (c) => signedIn(c, (seller) => submitShipment(c, seller)));
+
+/**
+ * The header's cart link with its count. The web front may keep it for the viewer 10 s: a cart
+ * changed on another device shows within that; changes made through the web front show at once
+ * (it reads fresh for a while after a change).
+ */
+async function showCartBadge(c: C): Promise<Response> {
+  if (!c.var.principal) return c.html(cartBadge(null));
+  const count = await cartCount(c.var.deps.orm.em.fork(), c.var.principal);
+  c.header('cache-control', 'private, max-age=10');
+  return c.html(cartBadge(count));
+}
 
 /** Runs `then` for a signed-in caller; otherwise the HTML answer saying why not (the web front sends them to log in). */
 async function signedIn(c: C, then: (caller: Principal) => Promise<Response>): Promise<Response> {

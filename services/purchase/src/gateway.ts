@@ -13,6 +13,7 @@ import type { Orm } from '@bookstore/shared/db';
 import { paymentInput, type PaymentInput } from '@bookstore/shared/contracts/purchase';
 import { validJson } from '@bookstore/shared/validation';
 import { chargeOutcomes, GatewayCharge, type ChargeOutcome } from './entities.ts';
+import { findRow, insertRows } from './rows.ts';
 
 const testCards: Record<string, 'declined' | 'insufficient_funds' | 'error' | 'slow'> = {
   '4000000000000002': 'declined',
@@ -41,18 +42,21 @@ export function simulatedGateway(options: { orm: Orm; serviceTokens: string[]; s
     .use(requireServiceToken(options.serviceTokens))
     .post('/charges', validJson(chargeInput), async (c) => {
       const input = c.req.valid('json');
-      const earlier = await orm.em.fork().findOne(GatewayCharge, { chargeKey: input.key });
-      if (earlier) return c.json(toAnswer(earlier), statusOf(earlier.outcome));
       const card = testCards[input.cardNumber];
-      if (card === 'error') return c.json({ title: 'Gateway error', status: 503, detail: 'The card network did not answer; nothing was charged' }, 503);
+      if (card === 'error') {
+        const earlier = await findRow(orm.em, GatewayCharge, { chargeKey: input.key });
+        if (earlier) return c.json(toAnswer(earlier), statusOf(earlier.outcome));
+        return c.json({ title: 'Gateway error', status: 503, detail: 'The card network did not answer; nothing was charged' }, 503);
+      }
       const outcome: ChargeOutcome = card === 'declined' || card === 'insufficient_funds' ? card : 'approved';
-      const charge = await recordCharge(orm, { chargeKey: input.key, amountCents: input.amountCents, last4: input.cardNumber.slice(-4), outcome });
-      if (card === 'slow' && charge.outcome === 'approved') await Bun.sleep(options.slowMs); // charged, but answers late
+      // Asked before (a retry, or a resolve that voided the key): that charge stands, answered at once.
+      const { charge, created } = await recordCharge(orm, { chargeKey: input.key, amountCents: input.amountCents, last4: input.cardNumber.slice(-4), outcome });
+      if (card === 'slow' && created && charge.outcome === 'approved') await Bun.sleep(options.slowMs); // charged, but answers late
       return c.json(toAnswer(charge), statusOf(charge.outcome));
     })
     .post('/charges/:key/resolve', async (c) => {
       // What became of this key? A charge that never arrived is voided now: it can never happen later.
-      const charge = await recordCharge(orm, { chargeKey: c.req.param('key'), amountCents: 0, last4: '0000', outcome: 'voided' });
+      const { charge } = await recordCharge(orm, { chargeKey: c.req.param('key'), amountCents: 0, last4: '0000', outcome: 'voided' });
       return c.json(toAnswer(charge));
     })
     .post('/charges/:key/refund', async (c) => {
@@ -65,15 +69,16 @@ export function simulatedGateway(options: { orm: Orm; serviceTokens: string[]; s
     });
 }
 
-/** Records a charge under its key, unless one is there already: then that one stands. */
-async function recordCharge(orm: Orm, charge: Omit<GatewayCharge, 'createdAt' | 'refundedAt'>): Promise<GatewayCharge> {
-  const em = orm.em.fork();
+/** Records a charge under its key, unless one is there already: then that one stands (`created` false). */
+async function recordCharge(orm: Orm, charge: Omit<GatewayCharge, 'createdAt' | 'refundedAt'>): Promise<{ charge: GatewayCharge; created: boolean }> {
+  const row: GatewayCharge = { ...charge, refundedAt: null, createdAt: new Date() };
   try {
-    await em.insert(GatewayCharge, { ...charge, refundedAt: null, createdAt: new Date() });
+    await insertRows(orm.em, GatewayCharge, [row]);
+    return { charge: row, created: true };
   } catch (error) {
     if (!(error instanceof UniqueConstraintViolationException)) throw error;
+    return { charge: (await findRow(orm.em, GatewayCharge, { chargeKey: charge.chargeKey }))!, created: false };
   }
-  return em.fork().findOneOrFail(GatewayCharge, { chargeKey: charge.chargeKey });
 }
 
 /** What came of a charge, as the saga needs to tell it. */

@@ -11,6 +11,7 @@ export interface SalePage {
   total: number;
 }
 import { Order, OrderEvent, OrderItem, Payment, type OrderStatus } from './entities.ts';
+import { findRow, findRows } from './rows.ts';
 
 /** What each step of the saga looks like from outside. */
 export const publicStatus: Record<OrderStatus, PublicOrderStatus> = {
@@ -36,13 +37,19 @@ export const notFound = (id: string) => new ProblemError(404, `There is no order
 
 /** The order if the caller may see it: its buyer, or an admin. Anyone else gets the same 404 as for no order. */
 export async function orderFor(em: EntityManager, id: string, caller: Principal): Promise<Order> {
-  const order = await em.findOne(Order, { id, status: { $nin: ['abandoning', 'abandoned'] } });
-  if (!order || (order.buyerId !== caller.userId && caller.role !== 'admin')) throw notFound(id);
+  const order = await findRow(em, Order, { id });
+  if (!order || order.status === 'abandoning' || order.status === 'abandoned' || (order.buyerId !== caller.userId && caller.role !== 'admin')) throw notFound(id);
   return order;
 }
 
+/** One order with its items, payment and history (three plain reads, at once). */
 export async function toOrderJson(em: EntityManager, order: Order): Promise<OrderJson> {
-  return (await toOrderJsons(em, [order]))[0]!;
+  const [items, events, payment] = await Promise.all([
+    findRows(em, OrderItem, { orderId: order.id }, 'id'),
+    findRows(em, OrderEvent, { orderId: order.id }, 'id'),
+    order.paymentId ? findRow(em, Payment, { id: order.paymentId }) : null,
+  ]);
+  return orderJsonOf(order, items, events, payment);
 }
 
 /** Orders with their items, payment and history, in three queries for any number of orders. */
@@ -55,33 +62,40 @@ export async function toOrderJsons(em: EntityManager, orders: Order[]): Promise<
     em.find(OrderEvent, { orderId: { $in: ids } }, { orderBy: { id: 'asc' } }),
     paymentIds.length ? em.find(Payment, { id: { $in: paymentIds } }) : Promise.resolve([] as Payment[]),
   ]);
-  return orders.map((order) => {
-    const payment = payments.find((candidate) => candidate.id === order.paymentId);
-    return {
-      id: order.id,
-      status: publicStatus[order.status],
-      buyerId: order.buyerId,
-      items: items
-        .filter((item) => item.orderId === order.id)
-        .map((item) => ({
-          bookId: item.bookId,
-          title: item.title,
-          sellerId: item.sellerId,
-          unitPriceCents: item.unitPriceCents,
-          quantity: item.quantity,
-          shippedAt: item.shippedAt?.toISOString() ?? null,
-          trackingCode: item.trackingCode ?? null,
-        })),
-      provider: { id: order.providerId, name: order.providerName, priceCents: order.deliveryCents },
-      subtotalCents: order.subtotalCents,
-      deliveryCents: order.deliveryCents,
-      totalCents: order.totalCents,
-      payment: payment ? { last4: payment.last4, status: payment.status } : null,
-      history: events.filter((event) => event.orderId === order.id).map((event) => ({ status: event.status, at: event.at.toISOString() })),
-      createdAt: order.createdAt.toISOString(),
-      expiresAt: order.expiresAt?.toISOString() ?? null,
-    };
-  });
+  return orders.map((order) =>
+    orderJsonOf(
+      order,
+      items.filter((item) => item.orderId === order.id),
+      events.filter((event) => event.orderId === order.id),
+      payments.find((candidate) => candidate.id === order.paymentId) ?? null,
+    ),
+  );
+}
+
+/** The public JSON of an order from its rows (items and events in id order). */
+export function orderJsonOf(order: Order, items: Pick<OrderItem, 'bookId' | 'title' | 'sellerId' | 'unitPriceCents' | 'quantity' | 'shippedAt' | 'trackingCode'>[], events: Pick<OrderEvent, 'status' | 'at'>[], payment: Pick<Payment, 'last4' | 'status'> | null): OrderJson {
+  return {
+    id: order.id,
+    status: publicStatus[order.status],
+    buyerId: order.buyerId,
+    items: items.map((item) => ({
+      bookId: item.bookId,
+      title: item.title,
+      sellerId: item.sellerId,
+      unitPriceCents: item.unitPriceCents,
+      quantity: item.quantity,
+      shippedAt: item.shippedAt?.toISOString() ?? null,
+      trackingCode: item.trackingCode ?? null,
+    })),
+    provider: { id: order.providerId, name: order.providerName, priceCents: order.deliveryCents },
+    subtotalCents: order.subtotalCents,
+    deliveryCents: order.deliveryCents,
+    totalCents: order.totalCents,
+    payment: payment ? { last4: payment.last4, status: payment.status } : null,
+    history: events.map((event) => ({ status: event.status, at: event.at.toISOString() })),
+    createdAt: order.createdAt.toISOString(),
+    expiresAt: order.expiresAt?.toISOString() ?? null,
+  };
 }
 
 /** The caller's orders, newest first; with `all` (admins), everyone's. */

@@ -14,11 +14,13 @@ import type { ServiceClient } from '@bookstore/shared/client';
 import { catalogApi, type ReservedItem } from '@bookstore/shared/contracts/catalog';
 import { transaction, type EntityManager, type Orm } from '@bookstore/shared/db';
 import { IdempotencyKey } from '@bookstore/shared/idempotency';
+import type { OrderJson } from '@bookstore/shared/contracts/purchase';
 import { compareAndSet } from '@bookstore/shared/jobs';
 import type { Logger } from '@bookstore/shared/log';
 import { CartItem, Order, OrderEvent, OrderItem, Payment, type OrderStatus } from './entities.ts';
 import type { Gateway } from './gateway.ts';
-import { publicStatus } from './orders.ts';
+import { orderJsonOf, publicStatus, toOrderJson } from './orders.ts';
+import { insertRows, nowAsStored } from './rows.ts';
 
 export interface SagaDeps {
   orm: Orm;
@@ -27,6 +29,13 @@ export interface SagaDeps {
   log: Logger;
   config: { ORDER_PAYMENT_TTL_SECONDS: number; GATEWAY_TIMEOUT_MS: number };
 }
+
+/**
+ * Run in the transaction that moves an order on for a request, with the order's JSON as it then
+ * stands: the request's answer is stored with the change it answers (checkout.ts stores it on the
+ * request's Idempotency-Key).
+ */
+export type RecordAnswer = (tx: EntityManager, order: OrderJson) => Promise<void>;
 
 /** What a step did: the order moved on, or it waits for an answer that did not come. */
 export type StepResult = 'done' | 'waiting';
@@ -47,7 +56,7 @@ export async function move(
   changes: Partial<Order> = {},
   expect: { paymentId?: string } = {},
 ): Promise<boolean> {
-  const now = new Date();
+  const now = changes.updatedAt ?? new Date();
   const expected = { status: Array.isArray(from) ? { $in: from } : from, ...(expect.paymentId ? { paymentId: expect.paymentId } : {}) };
   const moved = await compareAndSet(em, Order, orderId, expected, {
     status: to,
@@ -60,7 +69,7 @@ export async function move(
   // The public history: every change of public status, and the moment the order was placed.
   const before = Array.isArray(from) ? from[0]! : from;
   if (moved && (publicStatus[to] !== publicStatus[before] || before === 'reserving')) {
-    await em.insert(OrderEvent, { orderId, status: publicStatus[to], at: now });
+    await insertRows(em, OrderEvent, [{ orderId, status: publicStatus[to], at: now }]);
   }
   return moved;
 }
@@ -76,10 +85,11 @@ export async function retryLater(em: EntityManager, order: Order, reason: string
 
 // --- reserve -------------------------------------------------------------------------------------
 
-export type ReserveResult = { kind: 'placed' } | { kind: 'refused'; status: number; detail: string; extra: Record<string, unknown> } | { kind: 'waiting'; reason: string };
+/** `order`: the placed order, its answer recorded; null when a repeat or the sweeper moved it on first. */
+export type ReserveResult = { kind: 'placed'; order: OrderJson | null } | { kind: 'refused'; status: number; detail: string; extra: Record<string, unknown> } | { kind: 'waiting'; reason: string };
 
 /** reserving → awaiting_payment: catalog holds the stock and tells the prices we record. */
-export async function reserveStep(deps: SagaDeps, order: Order): Promise<ReserveResult> {
+export async function reserveStep(deps: SagaDeps, order: Order, recordAnswer?: RecordAnswer): Promise<ReserveResult> {
   const items = JSON.parse(order.requestedItems) as { bookId: number; quantity: number }[];
   const outcome = await deps.catalog.call(catalogApi.reserve, { body: { orderId: order.id, items } });
   switch (outcome.kind) {
@@ -90,8 +100,7 @@ export async function reserveStep(deps: SagaDeps, order: Order): Promise<Reserve
         if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning')) await releaseStep(deps, { ...order, status: 'abandoning' });
         return { kind: 'refused', status: 409, detail: `“${own.title}” is your own book: you cannot buy it`, extra: { bookId: own.bookId } };
       }
-      await recordPrices(deps, order, outcome.value.items);
-      return { kind: 'placed' };
+      return { kind: 'placed', order: await recordPrices(deps, order, outcome.value.items, recordAnswer) };
     }
     case 'problem': {
       // Refused (a book short or gone): nothing is held, but release anyway so that a reserve of
@@ -105,26 +114,29 @@ export async function reserveStep(deps: SagaDeps, order: Order): Promise<Reserve
   }
 }
 
-async function recordPrices(deps: SagaDeps, order: Order, reserved: ReservedItem[]): Promise<void> {
-  await transaction(deps.orm.em, async (tx) => {
+async function recordPrices(deps: SagaDeps, order: Order, reserved: ReservedItem[], recordAnswer?: RecordAnswer): Promise<OrderJson | null> {
+  return transaction(deps.orm.em, async (tx) => {
     const subtotalCents = reserved.reduce((sum, item) => sum + item.unitPriceCents * item.quantity, 0);
-    const expiresAt = new Date(Date.now() + deps.config.ORDER_PAYMENT_TTL_SECONDS * 1000);
-    const placed = await move(tx, order.id, 'reserving', 'awaiting_payment', { subtotalCents, totalCents: subtotalCents + order.deliveryCents, expiresAt });
-    if (!placed) return; // a repeat of this request, or the sweeper, got here first
-    for (const item of reserved) {
-      tx.create(OrderItem, { orderId: order.id, bookId: item.bookId, title: item.title, sellerId: item.sellerId, unitPriceCents: item.unitPriceCents, quantity: item.quantity, shippedAt: null, trackingCode: null });
-    }
+    const now = nowAsStored(); // the answer is built here, from these values: it shows what a read will
+    const changes = { subtotalCents, totalCents: subtotalCents + order.deliveryCents, expiresAt: new Date(now.getTime() + deps.config.ORDER_PAYMENT_TTL_SECONDS * 1000), updatedAt: now };
+    const placed = await move(tx, order.id, 'reserving', 'awaiting_payment', changes);
+    if (!placed) return null; // a repeat of this request, or the sweeper, got here first
+    const items = reserved.map((item) => ({ orderId: order.id, bookId: item.bookId, title: item.title, sellerId: item.sellerId, unitPriceCents: item.unitPriceCents, quantity: item.quantity, shippedAt: null, trackingCode: null }));
+    await insertRows(tx, OrderItem, items);
     if (order.fromCart) await tx.nativeDelete(CartItem, { userId: order.buyerId, bookId: { $in: reserved.map((item) => item.bookId) } });
-    await tx.flush();
+    const json = orderJsonOf({ ...order, ...changes, status: 'awaiting_payment' }, items, [{ status: publicStatus.awaiting_payment, at: now }], null);
+    await recordAnswer?.(tx, json);
+    return json;
   });
 }
 
 // --- charge and commit -----------------------------------------------------------------------------
 
-export type ChargeStepResult = { kind: 'paid' } | { kind: 'declined'; reason: string } | { kind: 'not-charged'; reason: string } | { kind: 'refunded' } | { kind: 'waiting' };
+/** `order` (with `paid`): the paid order, its answer recorded, when this step moved it to paid for a request. */
+export type ChargeStepResult = { kind: 'paid'; order?: OrderJson } | { kind: 'declined'; reason: string } | { kind: 'not-charged'; reason: string } | { kind: 'refunded' } | { kind: 'waiting' };
 
 /** charging → committing (or back to awaiting_payment): the gateway's answer for this payment. */
-export async function chargeStep(deps: SagaDeps, order: Order, payment: Payment, charge: () => ReturnType<Gateway['charge']>): Promise<ChargeStepResult> {
+export async function chargeStep(deps: SagaDeps, order: Order, payment: Payment, charge: () => ReturnType<Gateway['charge']>, recordAnswer?: RecordAnswer): Promise<ChargeStepResult> {
   let result = await charge();
   // No answer is not a "no": ask the gateway what became of this payment (it voids one that never arrived).
   if (result.kind === 'unknown') result = await deps.gateway.resolve(payment.id);
@@ -132,17 +144,17 @@ export async function chargeStep(deps: SagaDeps, order: Order, payment: Payment,
   switch (result.kind) {
     case 'approved': {
       const moved = await transaction(em, async (tx) => {
-        await tx.nativeUpdate(Payment, { id: payment.id }, { status: 'approved', updatedAt: new Date() });
+        await setPaymentStatus(tx, payment.id, 'approved', null);
         return move(tx, order.id, 'charging', 'committing', { nextAttemptAt: new Date(Date.now() + stepGraceMs(deps)) }, { paymentId: payment.id });
       });
       // Another actor (a repeat, the sweeper) moved it on first: it commits; we tell what it is now.
       if (!moved) return currentResult(deps, order.id);
-      return commitStep(deps, { ...order, status: 'committing', paymentId: payment.id });
+      return commitStep(deps, { ...order, status: 'committing', paymentId: payment.id }, recordAnswer);
     }
     case 'declined':
     case 'not-charged':
       await transaction(em, async (tx) => {
-        await tx.nativeUpdate(Payment, { id: payment.id }, { status: result.kind === 'declined' ? 'declined' : 'failed', reason: result.reason.slice(0, 200), updatedAt: new Date() });
+        await setPaymentStatus(tx, payment.id, result.kind === 'declined' ? 'declined' : 'failed', result.reason.slice(0, 200));
         await move(tx, order.id, 'charging', 'awaiting_payment', {}, { paymentId: payment.id });
       });
       return { kind: result.kind, reason: result.reason };
@@ -150,6 +162,11 @@ export async function chargeStep(deps: SagaDeps, order: Order, payment: Payment,
       await retryLater(em, order, result.reason, deps.log);
       return { kind: 'waiting' };
   }
+}
+
+/** A payment's outcome; a reason given replaces the one kept, none keeps it. */
+async function setPaymentStatus(tx: EntityManager, paymentId: string, status: Payment['status'], reason: string | null): Promise<void> {
+  await tx.execute('update payments set status = ?, reason = coalesce(?, reason), updated_at = ? where id = ?', [status, reason, new Date(), paymentId], 'run');
 }
 
 /** What an order's payment came to, as it stands now (for a step that lost a race to another). */
@@ -162,11 +179,20 @@ async function currentResult(deps: SagaDeps, orderId: string): Promise<ChargeSte
 }
 
 /** committing → paid: catalog marks the stock sold. Refused (the reservation is gone): refund. */
-export async function commitStep(deps: SagaDeps, order: Order): Promise<ChargeStepResult> {
+export async function commitStep(deps: SagaDeps, order: Order, recordAnswer?: RecordAnswer): Promise<ChargeStepResult> {
   const outcome = await deps.catalog.call(catalogApi.commit, { params: { orderId: order.id } });
   const em = deps.orm.em.fork();
   if (outcome.kind === 'ok') {
-    return (await move(em, order.id, 'committing', 'paid')) ? { kind: 'paid' } : currentResult(deps, order.id);
+    let answered: OrderJson | undefined;
+    const paid = await transaction(em, async (tx) => {
+      if (!(await move(tx, order.id, 'committing', 'paid'))) return false;
+      if (recordAnswer) {
+        answered = await toOrderJson(tx, { ...order, status: 'paid' });
+        await recordAnswer(tx, answered);
+      }
+      return true;
+    });
+    return paid ? { kind: 'paid', order: answered } : currentResult(deps, order.id);
   }
   // Only "no such reservation" (404) and "released" (409) mean the stock is gone: then the money
   // goes back. Any other refusal (a credential being rotated, say) is asked again later.

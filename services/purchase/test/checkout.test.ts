@@ -173,3 +173,30 @@ test('the same payment sent twice at once (a double click without JavaScript): b
     expect(Number(charges[0]!.n)).toBe(1);
   }
 }, 30_000);
+
+test('the answers to placing and paying are the order as a read shows it, and are stored on their keys with the change', async () => {
+  // Placing and paying build their answers from what they just wrote (no read after), in the
+  // transaction that records the step: a later GET must show the same order, to the second.
+  const book = await shop.catalog.addBook(shop.seller, { title: 'Read Back', priceCents: 1234, stock: 5 });
+  const [dhl] = await providers();
+  const orderKey = key();
+  const placed = await order({ items: [{ bookId: book.id, quantity: 2 }], providerId: dhl!.id }, orderKey);
+  expect(placed.status).toBe(201);
+  const placedOrder = (await placed.json()) as OrderJson;
+  const read = async () => (await (await purchase.call(`/api/orders/${placedOrder.id}`, 'GET', undefined, buyer.token)).json()) as OrderJson;
+  expect(await read()).toEqual(placedOrder);
+  const keyRow = async (idempotencyKey: string) =>
+    ((await purchase.db!.query('select response_status, resource_id from idempotency_keys where `key` = ?', [idempotencyKey])) as { response_status: number | null; resource_id: string }[])[0];
+  expect(await keyRow(orderKey)).toEqual({ response_status: 201, resource_id: placedOrder.id });
+
+  const payKey = key();
+  const paid = await pay(placedOrder.id, '4242424242424242', payKey);
+  expect(paid.status).toBe(200);
+  const paidOrder = (await paid.json()) as OrderJson;
+  expect(paidOrder).toMatchObject({ status: 'paid', payment: { last4: '4242', status: 'approved' } });
+  expect(await read()).toEqual(paidOrder);
+  expect((await keyRow(payKey))!.response_status).toBe(200);
+  // Repeats answer the same orders.
+  expect(await (await order({ items: [{ bookId: book.id, quantity: 2 }], providerId: dhl!.id }, orderKey)).json()).toEqual(paidOrder);
+  expect(await (await pay(placedOrder.id, '4242424242424242', payKey)).json()).toEqual(paidOrder);
+});

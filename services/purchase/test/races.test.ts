@@ -1,7 +1,8 @@
 /**
  * Races found in review, each with the interleaving that used to lose money or leave an order
  * stuck: a charge whose answer was lost and whose "what became of it?" could not be asked either;
- * two sellers of one order shipping at once; a step about an old payment acting on a newer one.
+ * two sellers of one order shipping at once; a step about an old payment acting on a newer one;
+ * many requests with one key after the first was refused (they deadlocked inserting the key: 500s).
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { OrderJson } from '@bookstore/shared/contracts/purchase';
@@ -104,3 +105,22 @@ test('a late answer about an older payment never moves an order that is on a new
   // Put the order back as it was for the invariants of other tests: the newer payment never reached the gateway.
   await em.nativeUpdate(Order, { id: order.id }, { status: 'awaiting_payment', paymentId: null });
 });
+
+test('a dozen requests with one key, the first refused: every one gets the refusal, none a server error', async () => {
+  const statuses: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const book = await shop.catalog.addBook(shop.seller, { title: `Paid Already ${round}`, stock: 5 });
+    const order = await placeOrder([{ bookId: book.id, quantity: 1 }]);
+    expect((await purchase.call(`/api/orders/${order.id}/payment`, 'POST', card, buyer.token, { 'idempotency-key': key() })).status).toBe(200);
+    // The order is paid: each payment with this new key is refused and rolls its key back, and the
+    // others, waiting on that key, then all insert it at once.
+    const again = key();
+    const answers = await Promise.all(Array.from({ length: 12 }, () => purchase.call(`/api/orders/${order.id}/payment`, 'POST', card, buyer.token, { 'idempotency-key': again })));
+    statuses.push(...answers.map((answer) => answer.status));
+  }
+  const emptyCart = key();
+  const orders = await Promise.all(Array.from({ length: 12 }, () => purchase.call('/api/orders', 'POST', { providerId: 1 }, buyer.token, { 'idempotency-key': emptyCart })));
+  statuses.push(...orders.map((answer) => answer.status));
+  expect(statuses.filter((status) => status >= 500)).toEqual([]);
+  expect(new Set(statuses)).toEqual(new Set([409, 400]));
+}, 60_000);
