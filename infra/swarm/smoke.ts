@@ -110,7 +110,7 @@ async function signUp({ shopper, step, result }: Journey) {
 
 /**
  * How old a listing a shopper sees may be: the web front shares catalog's listings for
- * FRAGMENT_MAX_AGE_SECONDS (2 s), and a replica may lag behind; a book just added can take that long.
+ * LISTING_MAX_AGE_SECONDS (2 s), and a replica may lag behind; a book just added can take that long.
  */
 const listingStalenessMs = 5000;
 

@@ -40,7 +40,7 @@ export interface CatalogDeps {
   orm: Orm;
   verifier: Pick<TokenVerifier, 'verify' | 'status' | 'refresh'>;
   log: Logger;
-  config: Pick<CatalogConfig, 'SERVICE_TOKEN' | 'UPLOADS_DIR' | 'MAX_COVER_BYTES'> & Partial<Pick<CatalogConfig, 'SERVICE_TOKENS_ACCEPTED' | 'FRAGMENT_MAX_AGE_SECONDS'>>;
+  config: Pick<CatalogConfig, 'SERVICE_TOKEN' | 'UPLOADS_DIR' | 'MAX_COVER_BYTES'> & Partial<Pick<CatalogConfig, 'SERVICE_TOKENS_ACCEPTED' | 'LISTING_MAX_AGE_SECONDS'>>;
 }
 
 type Env = { Variables: AuthVariables & { deps: CatalogDeps; em: EntityManager; requestId: string } };
@@ -91,7 +91,10 @@ export type CatalogApp = ReturnType<typeof createApp>;
 // --- API --------------------------------------------------------------------------------------
 
 const listBooks = factory.createHandlers(validQuery(bookQuery), async (c) => {
-  return c.json(await searchBooks(c.var.deps.orm, c.req.valid('query'), c.var.deps.log));
+  const { consistency, cacheControl, maxAgeMs } = listingReads(c);
+  const listing = await searchBooks(c.var.deps.orm, c.req.valid('query'), c.var.deps.log, { consistency, maxAgeMs });
+  c.header('cache-control', cacheControl);
+  return c.json(listing);
 });
 
 const getBook = factory.createHandlers(validParams(idParam), async (c) => {
@@ -153,12 +156,15 @@ const serveCover = factory.createHandlers(async (c) => {
 /**
  * How a listing is read. A signed-in caller who asks (the web front does, for a while after that
  * user changed something) reads the primary, and the answer is theirs alone. Everyone else reads a
- * replica, and the answer may be shared for FRAGMENT_MAX_AGE_SECONDS: the listing's stated staleness.
+ * replica, and the answer may be shared for LISTING_MAX_AGE_SECONDS: the listing's stated staleness.
+ * The API shares it here (`maxAgeMs`); fragments are shared by the web front, which caches them for
+ * that long, so catalog does not keep them too (that would double the staleness).
  */
-function listingReads(c: Context<Env>): { consistency: 'primary' | 'replica'; cacheControl: string } {
+function listingReads(c: Context<Env>): { consistency: 'primary' | 'replica'; cacheControl: string; maxAgeMs?: number } {
   if (c.var.principal && c.req.header(readConsistencyHeader) === 'primary') return { consistency: 'primary', cacheControl: 'private, no-store' };
-  const maxAge = c.var.deps.config.FRAGMENT_MAX_AGE_SECONDS ?? 0;
-  return { consistency: 'replica', cacheControl: maxAge > 0 ? `public, max-age=${maxAge}` : 'no-store' };
+  const maxAge = c.var.deps.config.LISTING_MAX_AGE_SECONDS ?? 0;
+  if (maxAge === 0) return { consistency: 'replica', cacheControl: 'no-store' };
+  return { consistency: 'replica', cacheControl: `public, max-age=${maxAge}`, maxAgeMs: maxAge * 1000 };
 }
 
 /** The catalog page's body (filters and results), or the results alone that htmx swaps. */

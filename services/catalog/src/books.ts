@@ -54,6 +54,28 @@ export interface SearchOptions {
   consistency?: 'replica' | 'primary';
   /** For tests and benchmarks: read (and count, afresh) along this index whatever the estimate says. */
   via?: ReadVia;
+  /**
+   * Share a replica read with identical queries for this long (LISTING_MAX_AGE_SECONDS): queries
+   * arriving together wait for one read, and later ones reuse it until it is this old.
+   */
+  maxAgeMs?: number;
+}
+
+/** Pages kept for `maxAgeMs`, per database and query: at most 500 (a page is ~7 KB), the oldest going first. */
+const sharedPages = new WeakMap<Orm, Map<string, { page: Promise<BookPage>; until: number }>>();
+
+function sharedPage(orm: Orm, query: BookQuery, maxAgeMs: number, read: () => Promise<BookPage>): Promise<BookPage> {
+  let pages = sharedPages.get(orm);
+  if (!pages) sharedPages.set(orm, (pages = new Map()));
+  const key = JSON.stringify(query);
+  const kept = pages.get(key);
+  if (kept && kept.until > Date.now()) return kept.page;
+  pages.delete(key);
+  if (pages.size >= 500) pages.delete(pages.keys().next().value!);
+  const page = read();
+  pages.set(key, { page, until: Date.now() + maxAgeMs });
+  page.catch(() => pages.delete(key)); // a failed read is not kept: the next query tries again
+  return page;
 }
 
 /**
@@ -79,7 +101,9 @@ export function searchBooks(orm: Orm, query: BookQuery, log?: Logger, options: S
         : await countOnce(em, query, () => countListing(em, connectionType, query, terms, options.via), { fresh: primary || options.via !== undefined });
     return { items, page: query.page, pageSize: query.pageSize, total };
   };
-  return primary ? read(orm.em.fork(), 'write') : readWithFallback(orm, read, log);
+  if (primary) return read(orm.em.fork(), 'write');
+  if (options.maxAgeMs && options.via === undefined) return sharedPage(orm, query, options.maxAgeMs, () => readWithFallback(orm, read, log));
+  return readWithFallback(orm, read, log);
 }
 
 /**

@@ -11,10 +11,10 @@ export const catalogConfigSchema = tokenCheckConfig.extend({
   UPLOADS_DIR: z.string().default('./data/uploads').transform((dir) => resolve(dir)),
   MAX_COVER_BYTES: z.coerce.number().int().min(1024).max(20 * 1024 * 1024).default(2 * 1024 * 1024),
   /**
-   * How long the web front may share a listing fragment (catalog, search results, new books) between
-   * visitors: how stale a listing may be, replica lag aside. 0 = never shared.
+   * How long a shopper's listing (the API's book search, the web front's catalog, results and new
+   * books fragments) may be shared between visitors: how stale it may be, replica lag aside. 0 = never.
    */
-  FRAGMENT_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(60).default(2),
+  LISTING_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(60).default(2),
   LOG_LEVEL: logLevel,
   ...lifecycleConfig,
 });

@@ -24,7 +24,7 @@ beforeAll(async () => {
   auth = await serveTestAuth();
   replica = await createTestDatabase('mariadb');
   await (await openDatabase({ url: replica.url, entities, migrations })).close();
-  catalog = await startTestCatalog(auth.url, { readUrls: [replica.url], fragmentMaxAgeSeconds: 60 });
+  catalog = await startTestCatalog(auth.url, { readUrls: [replica.url], listingMaxAgeSeconds: 60 });
   server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: catalog.app.fetch });
   web = startTestWeb({ auth: auth.url, catalog: `http://127.0.0.1:${server.port}` });
 });

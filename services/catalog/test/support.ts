@@ -20,8 +20,8 @@ export interface TestCatalogOptions {
   maxCoverBytes?: number;
   /** Reuse this database instead of creating one (a second catalog process on the same data). */
   databaseUrl?: string;
-  /** FRAGMENT_MAX_AGE_SECONDS: how long the web front may share listing fragments (0, by default, in tests). */
-  fragmentMaxAgeSeconds?: number;
+  /** LISTING_MAX_AGE_SECONDS: how long shoppers' listings may be shared (0, by default, in tests). */
+  listingMaxAgeSeconds?: number;
 }
 
 export async function startTestCatalog(authUrl: string, options: TestCatalogOptions = {}) {
@@ -39,7 +39,7 @@ export async function startTestCatalog(authUrl: string, options: TestCatalogOpti
       SERVICE_TOKEN: testServiceToken,
       UPLOADS_DIR: uploadsDir,
       MAX_COVER_BYTES: options.maxCoverBytes ?? 256 * 1024,
-      FRAGMENT_MAX_AGE_SECONDS: options.fragmentMaxAgeSeconds ?? 0,
+      LISTING_MAX_AGE_SECONDS: options.listingMaxAgeSeconds ?? 0,
     },
   });
 
