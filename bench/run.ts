@@ -4,7 +4,9 @@
  * bench/results.svg written. Stops everything it started, also on failure or Ctrl-C.
  *
  *   bun bench/run.ts [--seconds 5] [--warmup 2] [--connections 32] [--threads 2] [--books 100000]
- *                    [--login-accounts 200] [--buyers 16] [--only ROW,ROW…] [--no-write]
+ *                    [--login-accounts 200] [--buyers 16] [--only ROW,ROW…] [--no-write] [--profile DIR]
+ *
+ * --profile DIR: each process writes its CPU profile there as Markdown when it stops (bun --cpu-prof-md).
  *
  * MariaDB: BENCH_DATABASE_URL (or TEST_DATABASE_URL), default mariadb://root@127.0.0.1:3306/test;
  * the run creates three databases there and drops them. wrk: `apt-get install -y wrk`.
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     buyers: { type: 'string', default: '16' },
     only: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const settings = {
@@ -68,6 +71,7 @@ try {
       books: settings.books,
       loginAccounts: positive('login-accounts'),
       buyers: positive('buyers'),
+      profileDir: values.profile ? resolve(values.profile) : undefined,
       progress: (message) => console.log(`bench: ${message}`),
       onLine: (service, line) => {
         if (service === 'web' && line.includes('fragment unavailable')) degradedFragments++;

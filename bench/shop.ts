@@ -43,6 +43,8 @@ export interface ShopOptions {
   /** Each output line of the shop's processes (warnings and errors at LOG_LEVEL=warn). */
   onLine?: (service: ServiceName, line: string) => void;
   progress?: (message: string) => void;
+  /** A directory to write each process's CPU profile to, as Markdown, when it stops (`bun --cpu-prof-md`). */
+  profileDir?: string;
 }
 
 /** Undoes what was started, last first; each step runs once even when called again (Ctrl-C during a stop). */
@@ -90,6 +92,7 @@ export async function startBenchShop(options: ShopOptions, teardown: Teardown): 
   const stack = await startStack({
     ports: { web: web!, auth: auth!, catalog: catalog!, purchase: purchase! },
     sharedEnv: { SERVICE_TOKEN: serviceToken, LOG_LEVEL: 'warn', BOOKSTORE_ENV: 'production' },
+    bunFlags: options.profileDir ? ['--cpu-prof-md', `--cpu-prof-dir=${options.profileDir}`] : [],
     env: {
       auth: {
         DATABASE_URL: databases.auth.url,

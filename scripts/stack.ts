@@ -38,6 +38,8 @@ export interface StackOptions {
   sharedEnv?: Record<string, string>;
   /** Where each process's output goes, line by line. */
   onLine?: (service: ServiceName, line: string) => void;
+  /** Flags for `bun` before each entry point (`--cpu-prof-md --cpu-prof-dir=…` to profile). */
+  bunFlags?: string[];
 }
 
 export interface Stack {
@@ -97,7 +99,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   const launch = (name: ServiceName): Launched => {
-    const child = Bun.spawn(['bun', entryPoints[name]], {
+    const child = Bun.spawn(['bun', ...(options.bunFlags ?? []), entryPoints[name]], {
       cwd: root,
       env: { ...process.env, ...shared, ...options.env?.[name], PORT: String(options.ports[name]) },
       stdin: 'ignore',

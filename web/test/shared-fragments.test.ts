@@ -131,6 +131,9 @@ describe('with catalog sharing its listings for 1 s', () => {
     expect((await catalog.app.request(`/api/books/${book.id}`, jsonInit('PATCH', { stock: 4 }, bearer(seller.token)))).status).toBe(200);
     const since = performance.now();
     expect(await stockIn({ ...bearer(seller.token), 'x-read-consistency': 'primary' })).toEqual({ cacheControl: 'private, no-store', stock: 4 });
+    // The seller's own list is theirs alone: kept for them for the same second, unless they ask for the primary.
+    expect((await catalog.app.request('/fragments/sell', { headers: bearer(seller.token) })).headers.get('cache-control')).toBe('private, max-age=1');
+    expect((await catalog.app.request('/fragments/sell', { headers: { ...bearer(seller.token), 'x-read-consistency': 'primary' } })).headers.get('cache-control')).toBe('private, no-store');
     // Asking for the primary without a session is not honoured: the shared page it gets may be stale.
     expect((await stockIn({ 'x-read-consistency': 'primary' })).cacheControl).toBe('public, max-age=1');
     while ((await stockIn()).stock !== 4) {

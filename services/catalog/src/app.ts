@@ -195,12 +195,20 @@ const bookFragment = factory.createHandlers(async (c) => {
   return c.html(bookDetail(toBookJson(book), c.var.principal));
 });
 
+// Built once: a zod schema compiles itself on first use, which would otherwise happen on every page.
+const sellerPageQuery = sellerQuery.catch({ page: 1, pageSize: 60 });
+const doneNotices: Record<string, string> = { created: 'Your book is in the catalog.', saved: 'Changes saved.', deleted: 'The book was removed from the catalog.' };
+
 const sellFragment = factory.createHandlers(async (c) => {
   const seller = await sellerOrAnswer(c);
   if (seller instanceof Response) return seller;
-  const page = sellerQuery.catch({ page: 1, pageSize: 60 }).parse(c.req.query());
-  const done = { created: 'Your book is in the catalog.', saved: 'Changes saved.', deleted: 'The book was removed from the catalog.' } as Record<string, string>;
-  return c.html(sellerList(await sellerBooks(c.var.em, seller.userId, page.page, page.pageSize), done[c.req.query('done') ?? '']));
+  const page = sellerPageQuery.parse(c.req.query());
+  const listing = await sellerBooks(c.var.em, seller.userId, page.page, page.pageSize);
+  // Theirs alone, read from the primary; kept by the web front for the listing's staleness (stock sold
+  // meanwhile), except right after the seller's own change, when it asks for the primary.
+  const maxAge = c.var.deps.config.LISTING_MAX_AGE_SECONDS ?? 0;
+  c.header('cache-control', maxAge > 0 && c.req.header(readConsistencyHeader) !== 'primary' ? `private, max-age=${maxAge}` : 'private, no-store');
+  return c.html(sellerList(listing, doneNotices[c.req.query('done') ?? '']));
 });
 
 const newBookForm = factory.createHandlers(async (c) => {
