@@ -9,11 +9,12 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
 /**
- * glibc's allocator, tuned as in the image (Dockerfile): big blocks (argon2's 19 MiB per hash) go
- * back to the system when freed, and threads share two arenas. Without it auth kept ~180 MB after a
- * burst of logins (bench/RESULTS.md).
+ * Memory settings as in production. glibc's allocator, as in the image (Dockerfile): big blocks
+ * (argon2's 19 MiB per hash) go back to the system when freed, and threads share two arenas; without
+ * it auth kept ~180 MB after a burst of logins. The JavaScript engine told it has 256 MiB, as each
+ * service's container limit says (infra/swarm/stack.yml), not the machine's RAM: it collects sooner.
  */
-export const mallocSettings = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
+export const memorySettings = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', BUN_JSC_forceRAMSize: String(256 * 1024 * 1024) };
 
 export const serviceNames = ['auth', 'catalog', 'purchase', 'web'] as const;
 export type ServiceName = (typeof serviceNames)[number];
@@ -78,7 +79,7 @@ interface Launched {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const urls = Object.fromEntries(serviceNames.map((name) => [name, `http://127.0.0.1:${options.ports[name]}`])) as Record<ServiceName, string>;
   const shared: Record<string, string> = {
-    ...mallocSettings,
+    ...memorySettings,
     SERVICE_TOKEN: randomBytes(32).toString('base64url'),
     AUTH_URL: urls.auth,
     CATALOG_URL: urls.catalog,

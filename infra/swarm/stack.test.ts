@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../shared/src/testing/database.ts';
 import { eventually } from '../../shared/src/testing/http.ts';
-import { findFreePorts } from '../../scripts/stack.ts';
+import { findFreePorts, memorySettings } from '../../scripts/stack.ts';
 import { buildImageLayout } from './image-layout.ts';
 import { authConfigSchema } from '../../services/auth/src/config.ts';
 import { catalogConfigSchema } from '../../services/catalog/src/config.ts';
@@ -96,13 +96,16 @@ test('every volume, network, secret and config a service uses is declared', () =
   }
 });
 
-test('every variable an app service gets is one its config knows, and every required one is set', () => {
+/** Read by the runtime itself, not by a service's config (scripts/stack.ts `memorySettings`). */
+const runtimeVariables = Object.keys(memorySettings);
+
+test('every variable an app service gets is one its config knows (or the runtime reads), and every required one is set', () => {
   for (const [name, schema] of Object.entries(appSchemas)) {
     const environment = stack.services[name]!.environment ?? {};
     const known = Object.keys(schema.shape);
     for (const variable of Object.keys(environment)) {
       const base = variable.replace(/_FILE$/, '');
-      expect({ name, variable, known: known.includes(base) }).toEqual({ name, variable, known: true });
+      expect({ name, variable, known: known.includes(base) || runtimeVariables.includes(variable) }).toEqual({ name, variable, known: true });
     }
     for (const variable of known) {
       const required = !schema.shape[variable]!.safeParse(undefined).success || ['DATABASE_URL', 'SIGNING_KEY', 'SERVICE_TOKEN'].includes(variable);
