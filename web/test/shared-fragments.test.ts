@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { gunzipSync } from 'node:zlib';
 import { bearer, jsonInit } from '@bookstore/shared/testing/http';
 import { raw } from '@bookstore/shared/html';
-import { serveTestAuth, type ServedTestAuth } from '../../services/auth/test/support.ts';
-import { startTestCatalog, type TestCatalog } from '../../services/catalog/test/support.ts';
+import type { ServedTestAuth } from '../../services/auth/test/support.ts';
+import { serveCatalogWithSeller, type TestCatalog } from '../../services/catalog/test/support.ts';
 import { FragmentCache, keepFromCacheControl, type CacheableFragment } from '../src/fragment-cache.ts';
 import { startTestWeb } from './support.ts';
 
@@ -83,21 +83,18 @@ describe('the fragment cache', () => {
 });
 
 describe('with catalog sharing its listings for 1 s', () => {
+  let shop: Awaited<ReturnType<typeof serveCatalogWithSeller>>;
   let auth: ServedTestAuth;
   let catalog: TestCatalog;
-  let server: ReturnType<typeof Bun.serve>;
   let web: ReturnType<typeof startTestWeb>;
   beforeAll(async () => {
-    auth = await serveTestAuth();
-    catalog = await startTestCatalog(auth.url, { listingMaxAgeSeconds: 1 });
-    server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: catalog.app.fetch });
-    web = startTestWeb({ auth: auth.url, catalog: `http://127.0.0.1:${server.port}` });
+    shop = await serveCatalogWithSeller({ listingMaxAgeSeconds: 1 });
+    ({ auth, catalog } = shop);
+    web = startTestWeb({ auth: auth.url, catalog: shop.catalogUrl });
   });
   afterAll(async () => {
     web.close();
-    await server.stop(true);
-    await catalog.close();
-    await auth.close();
+    await shop.close();
   });
 
   test('a changed stock count reaches shoppers within the stated 1 s', async () => {
