@@ -17,7 +17,8 @@ RUN bun install --frozen-lockfile --production --ignore-scripts
 # Runtime: the sources (Bun runs TypeScript directly) and the dependencies, as a non-root user.
 FROM oven/bun:${BUN_VERSION}-slim
 WORKDIR /app
-ENV BOOKSTORE_ENV=production NODE_ENV=production
+# In a container the service must answer on the overlay network, not only on loopback.
+ENV BOOKSTORE_ENV=production NODE_ENV=production HOST=0.0.0.0
 # uid/gid 10001: the owner of the NFS share (infra/nfs/README.md), the same on every node.
 RUN groupadd --system --gid 10001 bookstore && useradd --system --uid 10001 --gid bookstore --no-create-home bookstore
 COPY --from=dependencies /app/node_modules node_modules

@@ -98,7 +98,12 @@ export function databaseConfig(service: string) {
 /** How a process stops: on SIGTERM it first reports not ready for this long, so load balancers stop sending to it. */
 export const lifecycleConfig = {
   BOOKSTORE_ENV: bookstoreEnv,
-  /** The address to listen on (all by default; one address when several "nodes" share a machine). */
-  HOST: z.string().default('0.0.0.0'),
+  /**
+   * The address to listen on: this machine only by default (the embedded shop is not exposed to the
+   * network by accident); the image sets 0.0.0.0 for Swarm, where the overlay network needs it.
+   */
+  HOST: z.string().default('127.0.0.1'),
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(0),
+  /** Longest a request may take before it is answered 503 with Retry-After (a hung database, say); 0 = none. */
+  REQUEST_TIME_BUDGET_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
 };

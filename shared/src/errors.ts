@@ -95,12 +95,32 @@ export function validationHook(result: { success: true } | { success: false; err
   void c;
 }
 
+const unavailableDatabaseErrors = new Set(['ConnectionException', 'LockWaitTimeoutException', 'DeadlockException']);
+const unavailableDatabaseCodes =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|PROTOCOL_CONNECTION_LOST|PROTOCOL_SEQUENCE_TIMEOUT|ER_CON_COUNT_ERROR|ER_TOO_MANY_USER_CONNECTIONS|ER_SERVER_SHUTDOWN|ER_STATEMENT_TIMEOUT|ER_QUERY_TIMEOUT|ER_LOCK_WAIT_TIMEOUT|ER_LOCK_DEADLOCK|ER_QUERY_INTERRUPTED|SQLITE_BUSY|SQLITE_LOCKED)$/;
+
+/**
+ * A database that is down, refuses connections, or ran out of time (statement limit, lock wait,
+ * deadlock after retries): the request may be sent again shortly, so 503, not 500. Read from the
+ * error's name and driver code (MikroORM's exceptions carry the driver's `code`), without importing
+ * the ORM here.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const { name, code, message } = (error ?? {}) as { name?: string; code?: string; message?: string };
+  if (unavailableDatabaseErrors.has(name ?? '') || unavailableDatabaseCodes.test(code ?? '')) return true;
+  return /max_statement_time exceeded|maximum statement execution time exceeded|Connection lost|connect ETIMEDOUT|Pool is closed|Timeout acquiring a connection/i.test(message ?? '');
+}
+
 /** Turns thrown errors into problem+json; unexpected ones are logged with their stack and answered as a bare 500. */
 export function problemErrorHandler(log: Logger): ErrorHandler {
   return (error, c) => {
     if (error instanceof ProblemError) return problemResponse(error.status, error.detail, error.extra, error.headers);
     if (error instanceof ServiceUnavailableError) {
       return problemResponse(503, `A service this needs (${error.service}) is not answering. Please try again shortly.`, {}, { 'retry-after': '5' });
+    }
+    if (isDatabaseUnavailable(error)) {
+      log.warn('database unavailable', { error: (error as Error).message?.slice(0, 300), method: c.req.method, path: c.req.path });
+      return problemResponse(503, 'Our database is not answering. Please try again shortly.', {}, { 'retry-after': '5' });
     }
     if (error instanceof HTTPException) {
       // Hono's own middleware (body limit, csrf, malformed JSON) throws these; keep status, drop internals.

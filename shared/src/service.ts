@@ -29,6 +29,12 @@ export interface ServiceAppOptions {
    * depends on: `/health/task` runs only these. Default: `database`, when there is one.
    */
   taskChecks?: string[];
+  /**
+   * Longest a request may take before it is answered 503 with Retry-After (15 s by default; 0 =
+   * none, for the web front, whose calls have their own budgets and whose uploads come from phones).
+   * A database or a service that hangs then costs a request its budget, never minutes.
+   */
+  timeBudgetMs?: number;
 }
 
 /** Set when the process has been asked to stop: readiness then answers 503 while requests drain. */
@@ -93,6 +99,21 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
     }
     await next();
   });
+  const timeBudgetMs = options.timeBudgetMs ?? 15_000;
+  if (timeBudgetMs > 0) {
+    app.use(async (c, next) => {
+      if (c.req.path.startsWith('/health/')) return next();
+      const running = next();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), timeBudgetMs)));
+      const outcome = await Promise.race([running.then(() => 'done' as const), expired]);
+      clearTimeout(timer);
+      if (outcome === 'done') return;
+      running.catch(() => {}); // it may still fail later; its answer is no longer awaited
+      log.warn('request over its time budget', { method: c.req.method, path: c.req.path, budgetMs: timeBudgetMs });
+      c.res = problemResponse(503, 'This took too long: a part of the shop is not answering. Please try again shortly.', {}, { 'retry-after': '5' });
+    });
+  }
   app.onError(problemErrorHandler(log));
   app.notFound(notFoundHandler);
 

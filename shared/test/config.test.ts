@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, databaseUrl, parseConfig, port, urlList } from '../src/config.ts';
+import { ConfigError, databaseUrl, lifecycleConfig, parseConfig, port, urlList } from '../src/config.ts';
 
 const schema = z.object({ PORT: port(3001), DATABASE_URL: databaseUrl, DATABASE_READ_URLS: urlList, SECRET: z.string().min(8) });
 
@@ -61,4 +61,11 @@ test('with BOOKSTORE_ENV=production, the embedded defaults are refused: each mis
   writeFileSync(join(dir, 'url'), 'mariadb://app@db:3306/catalog');
   const config = parseConfig(catalogConfigSchema, { BOOKSTORE_ENV: 'production', SERVICE_TOKEN: token, DATABASE_URL_FILE: join(dir, 'url') });
   expect(config.DATABASE_URL).toBe('mariadb://app@db:3306/catalog');
+});
+
+test('a service listens on this machine only unless told otherwise; the image tells it all interfaces', async () => {
+  expect(parseConfig(z.object(lifecycleConfig), {}).HOST).toBe('127.0.0.1');
+  expect(parseConfig(z.object(lifecycleConfig), { HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+  const dockerfile = await Bun.file(join(import.meta.dir, '../../Dockerfile')).text();
+  expect(dockerfile).toMatch(/^ENV .*\bHOST=0\.0\.0\.0\b/m);
 });

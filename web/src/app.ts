@@ -63,6 +63,9 @@ export function createApp(deps: WebDeps) {
     service: 'web',
     log: deps.log,
     maxBodyBytes: 6 * 1024 * 1024,
+    // Each call to a service has its own budget (FRAGMENT_BUDGET_MS, 15 s for forms); a whole request
+    // has none, or a cover uploaded slowly from a phone would be cut off.
+    timeBudgetMs: 0,
     // The front serves pages while services are down; it is ready once it can verify tokens.
     readiness: { 'auth-token-check': tokenCheckReadiness(deps.verifier) },
   });

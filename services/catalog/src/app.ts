@@ -40,7 +40,7 @@ export interface CatalogDeps {
   orm: Orm;
   verifier: Pick<TokenVerifier, 'verify' | 'status' | 'refresh'>;
   log: Logger;
-  config: Pick<CatalogConfig, 'SERVICE_TOKEN' | 'UPLOADS_DIR' | 'MAX_COVER_BYTES'> & Partial<Pick<CatalogConfig, 'SERVICE_TOKENS_ACCEPTED' | 'LISTING_MAX_AGE_SECONDS'>>;
+  config: Pick<CatalogConfig, 'SERVICE_TOKEN' | 'UPLOADS_DIR' | 'MAX_COVER_BYTES'> & Partial<Pick<CatalogConfig, 'SERVICE_TOKENS_ACCEPTED' | 'LISTING_MAX_AGE_SECONDS' | 'REQUEST_TIME_BUDGET_MS'>>;
 }
 
 type Env = { Variables: AuthVariables & { deps: CatalogDeps; em: EntityManager; requestId: string } };
@@ -50,6 +50,7 @@ export function createApp(deps: CatalogDeps) {
   const app = createServiceApp<Env>({
     service: 'catalog',
     log: deps.log,
+    timeBudgetMs: deps.config.REQUEST_TIME_BUDGET_MS,
     readiness: { database: () => pingPrimary(deps.orm), 'auth-token-check': tokenCheckReadiness(deps.verifier) },
     uploads: { path: /\/cover$/, maxBytes: deps.config.MAX_COVER_BYTES + 64 * 1024 },
   });

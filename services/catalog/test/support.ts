@@ -22,6 +22,8 @@ export interface TestCatalogOptions {
   databaseUrl?: string;
   /** LISTING_MAX_AGE_SECONDS: how long shoppers' listings may be shared (0, by default, in tests). */
   listingMaxAgeSeconds?: number;
+  /** REQUEST_TIME_BUDGET_MS (15 s by default). */
+  timeBudgetMs?: number;
 }
 
 export async function startTestCatalog(authUrl: string, options: TestCatalogOptions = {}) {
@@ -40,6 +42,7 @@ export async function startTestCatalog(authUrl: string, options: TestCatalogOpti
       UPLOADS_DIR: uploadsDir,
       MAX_COVER_BYTES: options.maxCoverBytes ?? 256 * 1024,
       LISTING_MAX_AGE_SECONDS: options.listingMaxAgeSeconds ?? 0,
+      ...(options.timeBudgetMs === undefined ? {} : { REQUEST_TIME_BUDGET_MS: options.timeBudgetMs }),
     },
   });
 

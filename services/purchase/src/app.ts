@@ -44,7 +44,7 @@ export interface PurchaseDeps extends SagaDeps {
   log: Logger;
   catalog: ServiceClient;
   gateway: Gateway;
-  config: Pick<PurchaseConfig, 'SERVICE_TOKEN' | 'ORDER_PAYMENT_TTL_SECONDS' | 'GATEWAY_TIMEOUT_MS'> & Partial<Pick<PurchaseConfig, 'SERVICE_TOKENS_ACCEPTED'>> & { GATEWAY_SLOW_MS: number };
+  config: Pick<PurchaseConfig, 'SERVICE_TOKEN' | 'ORDER_PAYMENT_TTL_SECONDS' | 'GATEWAY_TIMEOUT_MS'> & Partial<Pick<PurchaseConfig, 'SERVICE_TOKENS_ACCEPTED' | 'REQUEST_TIME_BUDGET_MS'>> & { GATEWAY_SLOW_MS: number };
 }
 
 export type PurchaseEnv = { Variables: AuthVariables & { deps: PurchaseDeps; requestId: string } };
@@ -54,6 +54,7 @@ export function createApp(deps: PurchaseDeps) {
   const app = createServiceApp<PurchaseEnv>({
     service: 'purchase',
     log: deps.log,
+    timeBudgetMs: deps.config.REQUEST_TIME_BUDGET_MS,
     readiness: { database: () => pingPrimary(deps.orm), 'auth-token-check': tokenCheckReadiness(deps.verifier) },
   });
   app.use(async (c, next) => {
