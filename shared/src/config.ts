@@ -92,6 +92,8 @@ export function databaseConfig(service: string) {
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     /** Longest a statement may run before the database stops it (0: no limit). */
     DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(0),
+    /** How long start-up keeps trying to reach the database (each try logged) before the process exits. */
+    DATABASE_START_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   };
 }
 

@@ -2,7 +2,7 @@
  * The database of one service: MikroORM with the driver picked by URL scheme, read replicas,
  * and migrations applied at start-up under a lock so that replicas starting together take turns.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Database } from 'bun:sqlite';
 import { DeadlockException, IsolationLevel, LockWaitTimeoutException, MikroORM, type AnyEntity, type EntitySchema, type Options } from '@mikro-orm/core';
@@ -46,8 +46,10 @@ class BunSqliteDialect extends SqliteDialect {
   constructor(path: string) {
     super({
       database: async () => {
-        if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+        if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
         const db = new Database(path, { create: true, strict: true });
+        // Owner only: SQLite gives its -wal and -shm files the database file's mode.
+        if (path !== ':memory:') chmodSync(path, 0o600);
         db.exec('pragma journal_mode = wal');
         db.exec('pragma busy_timeout = 5000');
         return {
@@ -134,6 +136,7 @@ export interface DatabaseSettings {
   DATABASE_READ_URLS: string[];
   DATABASE_POOL_SIZE: number;
   DATABASE_QUERY_TIMEOUT_MS: number;
+  DATABASE_START_TIMEOUT_MS?: number;
 }
 
 /**
@@ -142,14 +145,37 @@ export interface DatabaseSettings {
  * @example
  * const orm = await openServiceDatabase(config, { entities, migrations, log });
  */
-export function openServiceDatabase(config: DatabaseSettings, model: Pick<DatabaseOptions, 'entities' | 'migrations' | 'log'>): Promise<Orm> {
-  return openDatabase({
-    url: config.DATABASE_URL,
-    readUrls: config.DATABASE_READ_URLS,
-    poolSize: config.DATABASE_POOL_SIZE,
-    queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
-    ...model,
-  });
+export async function openServiceDatabase(config: DatabaseSettings, model: Pick<DatabaseOptions, 'entities' | 'migrations' | 'log'>): Promise<Orm> {
+  const options = { url: config.DATABASE_URL, readUrls: config.DATABASE_READ_URLS, poolSize: config.DATABASE_POOL_SIZE, queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS, ...model };
+  const deadline = Date.now() + (config.DATABASE_START_TIMEOUT_MS ?? 60_000);
+  const where = redactedUrl(config.DATABASE_URL);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openDatabase(options);
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+      const reason = (error as Error).message.split('\n')[0]!.slice(0, 200);
+      const waitMs = Math.min(5000, 500 * 2 ** (attempt - 1));
+      if (Date.now() + waitMs > deadline) {
+        // A clear last word instead of a stack trace: the operator sees what and where.
+        model.log?.error('database not reachable at start-up; giving up', { database: where, attempts: attempt, reason });
+        process.exit(1);
+      }
+      model.log?.warn('database not reachable at start-up; trying again', { database: where, attempt, inMs: waitMs, reason });
+      await Bun.sleep(waitMs);
+    }
+  }
+}
+
+/** A database URL without its password, for logs. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':***@');
+  }
 }
 
 /**

@@ -34,7 +34,7 @@ afterAll(async () => {
   await auth.close();
 });
 
-async function expectUnavailable(request: () => Promise<Response>) {
+async function expectUnavailable(request: () => Response | Promise<Response>) {
   const started = performance.now();
   const response = await request();
   expect({ status: response.status, retryAfter: response.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '5' });
