@@ -8,7 +8,7 @@ import type { Problem } from '@bookstore/shared/errors';
 import { ServiceUnavailableError, type HttpClient } from '@bookstore/shared/http';
 import { html, raw, unavailableBox } from '@bookstore/shared/html';
 import type { WebEnv } from './app.ts';
-import { fragment, isHtmx, redirectTo, respond } from './render.ts';
+import { fragment, isHtmx, redirectTo, respond, pageLink } from './render.ts';
 import { markWritten, safeNextPath } from './session.ts';
 
 export interface ServicePage {
@@ -28,7 +28,7 @@ export function loginFirst(c: Context<WebEnv>, next = c.req.path) {
 export async function showServicePage(c: Context<WebEnv>, page: ServicePage, path: string) {
   if (!c.var.principal) return loginFirst(c);
   const search = new URL(c.req.url).search;
-  const main = fragment(c, { client: page.client(c), path: `/fragments${path}${search}`, label: page.label, retryUrl: c.req.url });
+  const main = fragment(c, { client: page.client(c), path: `/fragments${path}${search}`, label: page.label, retryUrl: pageLink(c) });
   const answer = respond(c, page.title, main); // the account box and badge are fetched meanwhile
   if ((await main).status === 401) return loginFirst(c);
   return answer;

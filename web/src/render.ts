@@ -6,6 +6,14 @@ import { fetchFragment, type Fragment, type FragmentRequest } from './compose.ts
 import { accountMenu, page } from './layout.ts';
 import { hasWrittenRecently } from './session.ts';
 
+/**
+ * This page's address as a link: path and query only. Never `c.req.url`, whose host comes from the
+ * request's Host header and would let a crafted request put another site into the page.
+ */
+export function pageLink(c: Context): string {
+  return `${c.req.path}${new URL(c.req.url).search}`;
+}
+
 export function isHtmx(c: Context) {
   return c.req.header('hx-request') === 'true' && c.req.header('hx-boosted') !== 'true';
 }

@@ -103,6 +103,22 @@ test(`a title like ${xss} shows as text everywhere`, async () => {
   }
 });
 
+test('links in pages never come from the Host header: a retry link stays on this site', async () => {
+  const orphan = startTestWeb({ auth: auth.url, catalog: downUrl });
+  try {
+    const cookie = sessionCookieFrom(await orphan.submit('/login', { email: seller.email, password: seller.password }));
+    for (const path of ['/catalog?q=x', '/books/1', '/sell']) {
+      const response = await orphan.app.request(`http://evil.example${path}`, { headers: { cookie, host: 'evil.example' } });
+      const page = await response.text();
+      expect(page).toContain('Retry');
+      expect(page).not.toContain('evil.example');
+      expect(page).toContain(`href="${path.replace('&', '&amp;')}"`);
+    }
+  } finally {
+    orphan.close();
+  }
+});
+
 test('with catalog down, catalog pages show a retry box and the account menu still works', async () => {
   const orphan = startTestWeb({ auth: auth.url, catalog: downUrl });
   try {

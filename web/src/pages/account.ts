@@ -7,7 +7,7 @@ import { ServiceUnavailableError } from '@bookstore/shared/http';
 import { html, unavailableBox } from '@bookstore/shared/html';
 import { socketAddress } from '@bookstore/shared/service';
 import type { WebEnv } from '../app.ts';
-import { fragment, redirectTo, respond } from '../render.ts';
+import { fragment, redirectTo, respond, pageLink } from '../render.ts';
 import { endSession, safeNextPath, startSession } from '../session.ts';
 import { getCookie } from 'hono/cookie';
 import { addPendingToCart, pendingAddCookie } from './purchase.ts';
@@ -85,7 +85,7 @@ async function logout(c: Context<WebEnv>) {
 async function showUsers(c: Context<WebEnv>) {
   if (!c.var.principal) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 303);
   const page = z.coerce.number().int().min(1).max(100_000).catch(1).parse(c.req.query('page'));
-  return respond(c, 'Users', fragment(c, { client: c.var.deps.clients.auth, path: `/fragments/users?page=${page}`, label: 'The user list', retryUrl: c.req.url }));
+  return respond(c, 'Users', fragment(c, { client: c.var.deps.clients.auth, path: `/fragments/users?page=${page}`, label: 'The user list', retryUrl: pageLink(c) }));
 }
 
 // --- helpers of this file -------------------------------------------------------------------

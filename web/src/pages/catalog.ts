@@ -4,7 +4,7 @@ import { ServiceUnavailableError } from '@bookstore/shared/http';
 import type { WebEnv } from '../app.ts';
 import { html, notice } from '@bookstore/shared/html';
 import type { Fragment } from '../compose.ts';
-import { fragment, respond } from '../render.ts';
+import { fragment, respond, pageLink } from '../render.ts';
 
 export const catalogPages = new Hono<WebEnv>()
   .get('/catalog', showCatalog)
@@ -16,13 +16,13 @@ async function showCatalog(c: Context<WebEnv>) {
   const search = new URL(c.req.url).search;
   const resultsOnly = c.req.header('hx-target') === 'book-results';
   const path = resultsOnly ? `/fragments/book-results${search}` : `/fragments/catalog${search}`;
-  return respond(c, 'Catalog', fragment(c, { client: c.var.deps.clients.catalog, path, label: 'The catalog', retryUrl: c.req.url }));
+  return respond(c, 'Catalog', fragment(c, { client: c.var.deps.clients.catalog, path, label: 'The catalog', retryUrl: pageLink(c) }));
 }
 
 async function showBook(c: Context<WebEnv>) {
   const id = Number(c.req.param('id'));
   // The book from catalog and its buy box from purchase, side by side: either may be down alone.
-  const book = fragment(c, { client: c.var.deps.clients.catalog, path: `/fragments/books/${id}`, label: 'This book', retryUrl: c.req.url });
+  const book = fragment(c, { client: c.var.deps.clients.catalog, path: `/fragments/books/${id}`, label: 'This book', retryUrl: pageLink(c) });
   const buyBox = fragment(c, { client: c.var.deps.clients.purchase, path: `/fragments/buy-box/${id}`, label: 'Buying' });
   const main = Promise.all([book, buyBox]).then(([detail, box]): Fragment => ({
     ...detail,
