@@ -29,7 +29,18 @@ export interface Principal {
   token: string;
 }
 
+/** `iss` of every token auth signs. */
+export const tokenIssuer = 'bookstore-auth';
+/**
+ * `aud` of a user session token, the only one any service accepts: a token auth's key signs for
+ * another purpose names another audience, and is refused as a session.
+ */
+export const sessionAudience = 'bookstore';
+
+/** A session token's claims: a token without `iss` and `aud`, or with other values, is no session. */
 export const tokenClaims = z.object({
+  iss: z.literal(tokenIssuer),
+  aud: z.literal(sessionAudience),
   sub: z.string().regex(/^\d+$/),
   role: z.enum(userRoles),
   sid: z.string().min(1),
@@ -51,6 +62,8 @@ const feedOverlapMs = 5000;
 const keyWaitMs = 1000;
 /** Keys are fetched for an unknown key id at most this often. */
 const keyFetchGapMs = 1000;
+/** Default of `keysRefreshMs`: a key auth stops publishing is refused within seconds. */
+const defaultKeysRefreshMs = 5000;
 /** Tokens whose signature was checked, kept so each page view does not check it again (bench/RESULTS.md). */
 const verifiedTokensKept = 10_000;
 
@@ -60,8 +73,9 @@ export const serviceTokenHeader = 'x-service-token';
 export interface TokenVerifier {
   /**
    * The principal for a valid, unrevoked token; null for any other token. Throws
-   * ServiceUnavailableError when it cannot tell (auth's keys could not be loaded yet): a valid
-   * session must not be thrown away because auth was down when this process started.
+   * ServiceUnavailableError when it cannot tell: auth's keys could not be loaded yet (a valid
+   * session must not be thrown away because auth was down when this process started), or the
+   * revocation feed has not been read yet or not for `feedStaleMs` (the token may have been revoked).
    */
   verify(token: string): Promise<Principal | null>;
   /** Fetches keys and the revocation feed now; throws if auth cannot be reached. */
@@ -77,8 +91,13 @@ export interface TokenVerifierOptions {
   /** Client for the auth service, carrying the service token. */
   auth: HttpClient;
   pollMs?: number;
-  /** How often the keys are fetched again even when none is unknown: a removed key stops working within this. */
+  /** How often the keys are fetched again even when none is unknown: a removed key stops working within this. Default 5000. */
   keysRefreshMs?: number;
+  /**
+   * How long the feed may go unanswered before no token is trusted (revocations may have been
+   * missed). Default: 30 s or 10 polls, whichever is longer.
+   */
+  feedStaleMs?: number;
   log?: Logger;
 }
 
@@ -90,7 +109,8 @@ export interface TokenVerifierOptions {
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const pollMs = options.pollMs ?? 1000;
-  const keysRefreshMs = options.keysRefreshMs ?? 60_000;
+  const keysRefreshMs = options.keysRefreshMs ?? defaultKeysRefreshMs;
+  const feedStaleMs = options.feedStaleMs ?? Math.max(30_000, pollMs * 10);
   let keys: PublicJwk[] = [];
   let keysFetchedAt = 0;
   let since = 0;
@@ -103,6 +123,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
    */
   const verified = new Map<string, { claims: z.infer<typeof tokenClaims>; kid: string }>();
   let timer: ReturnType<typeof setInterval> | undefined;
+  let keysTimer: ReturnType<typeof setInterval> | undefined;
+  /** The poll under way, shared by the timer and `refresh` so they never pile up on auth. */
+  let feedPoll: Promise<void> | null = null;
 
   let loadingKeys: Promise<void> | null = null;
   /** Fetches auth's keys; callers arriving while a fetch is under way share it. */
@@ -135,12 +158,35 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     for (const [sessionId, expiresAt] of revoked) if (expiresAt < now) revoked.delete(sessionId);
   }
 
+  function pollFeedOnce(): Promise<void> {
+    feedPoll ??= pollFeed().finally(() => (feedPoll = null));
+    return feedPoll;
+  }
+
+  /**
+   * Throws unless the feed has answered recently enough that no revocation can have been missed. A
+   * request arriving while the first poll is under way (at start-up) waits for it, at most a second.
+   */
+  async function requireFreshFeed(): Promise<void> {
+    if (feedAnsweredAt === null && feedPoll) await Promise.race([feedPoll.catch(() => {}), Bun.sleep(keyWaitMs)]);
+    if (feedAnsweredAt === null) throw new ServiceUnavailableError('auth', 'revocation feed not read yet');
+    const age = Date.now() - feedAnsweredAt;
+    if (age > feedStaleMs) throw new ServiceUnavailableError('auth', `revocation feed unanswered for ${Math.round(age / 1000)} s`);
+  }
+
   function principalOf(claims: z.infer<typeof tokenClaims>, token: string): Principal | null {
     if (revoked.has(claims.sid) || claims.exp * 1000 <= Date.now()) return null;
     return { userId: Number(claims.sub), role: claims.role, name: claims.name, sessionId: claims.sid, expiresAt: claims.exp, token };
   }
 
   async function verify(token: string): Promise<Principal | null> {
+    const principal = await principalFor(token);
+    if (principal) await requireFreshFeed();
+    return principal;
+  }
+
+  /** The principal as far as keys, claims and the revocations read so far tell. */
+  async function principalFor(token: string): Promise<Principal | null> {
     if (token.length > 4096) return null;
     const known = verified.get(token);
     if (known && keys.some((key) => key.kid === known.kid)) return principalOf(known.claims, token);
@@ -177,34 +223,32 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   return {
     verify,
     async refresh() {
-      await Promise.all([loadKeys(), pollFeed()]);
+      await Promise.all([loadKeys(), pollFeedOnce()]);
     },
     status: () => ({ keys: keys.length > 0, feedAgeMs: feedAnsweredAt === null ? null : Date.now() - feedAnsweredAt }),
     start() {
       if (timer) return;
-      let polling = false;
+      const fetchKeys = () => void loadKeys().catch((error) => options.log?.warn('cannot fetch auth keys', { error: (error as Error).message }));
       const tick = async () => {
-        if (keys.length === 0 || Date.now() - keysFetchedAt > keysRefreshMs) {
-          void loadKeys().catch((error) => options.log?.warn('cannot fetch auth keys', { error: (error as Error).message }));
-        }
-        if (polling) return; // the last poll is still running: never pile up on auth
-        polling = true;
-        await pollFeed().catch((error) => options.log?.warn('revocation feed unreachable', { error: (error as Error).message }));
-        polling = false;
+        if (keys.length === 0) fetchKeys();
+        if (feedPoll) return; // the last poll is still running: never pile up on auth
+        await pollFeedOnce().catch((error) => options.log?.warn('revocation feed unreachable', { error: (error as Error).message }));
       };
       void tick();
       timer = setInterval(tick, pollMs);
+      keysTimer = setInterval(fetchKeys, keysRefreshMs);
     },
     stop() {
       clearInterval(timer);
-      timer = undefined;
+      clearInterval(keysTimer);
+      timer = keysTimer = undefined;
     },
   };
 }
 
 export type AuthVariables = {
   principal: Principal | null;
-  /** A token came but could not be checked (auth's keys not loaded yet). */
+  /** A token came but could not be checked (auth's keys or revocation feed not read yet, or the feed unanswered too long). */
   tokenUnchecked: boolean;
 };
 
@@ -306,5 +350,5 @@ export const tokenCheckConfig = z.object({
   SERVICE_TOKENS_ACCEPTED: serviceTokenList,
   REVOCATION_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /** How often auth's public keys are fetched again: a key auth stops publishing is refused within this. */
-  KEYS_REFRESH_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  KEYS_REFRESH_MS: z.coerce.number().int().min(1000).max(60_000).default(defaultKeysRefreshMs),
 });
