@@ -219,7 +219,7 @@ describe.skipIf(!installed)('MariaDB primary + replica from the stack init scrip
       const replicaRoot = await connectAs('replica', 'root', 'auth');
       await replicaRoot.query('SET SESSION sql_log_bin = 0');
       await replicaRoot.query(
-        "INSERT INTO users (id, name, email, password_hash, role, created_at) VALUES (1000000, 'Only On The Replica', 'replica-marker@example.test', 'x', 'customer', UTC_TIMESTAMP())",
+        "INSERT INTO users (id, name, name_skeleton, email, password_hash, role, created_at) VALUES (1000000, 'Only On The Replica', 'replica-marker-skeleton', 'replica-marker@example.test', 'x', 'customer', UTC_TIMESTAMP())",
       );
       const fromReplica = await readWithFallback(orm!, async (em, connectionType) => ({ used: connectionType, count: await em.count(User, {}, { connectionType }) }));
       const fromPrimary = await orm!.em.fork().count(User, {}, { connectionType: 'write' });

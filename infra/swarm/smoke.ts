@@ -92,7 +92,8 @@ async function signUp({ shopper, step, result }: Journey) {
   const password = `smoke-${crypto.randomUUID()}`;
   result.email = email;
   await step('register', async () => {
-    const page = await shopper.expectPage('POST', '/register', { name: 'Smoke Test', email, password });
+    // Names are unique (auth refuses one that looks like another's), so each run has its own.
+    const page = await shopper.expectPage('POST', '/register', { name: `Smoke Test ${email.slice(6, 18)}`, email, password });
     shopper.expectSignedIn(page, 'registering');
     return page;
   });

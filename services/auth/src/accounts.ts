@@ -3,35 +3,79 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@bookstore/shared/db';
 import { Jwt } from 'hono/utils/jwt';
 import { ProblemError } from '@bookstore/shared/errors';
-import { signingAlgorithm, tokenClaims, type Principal } from '@bookstore/shared/auth';
-import { LoginThrottle, Revocation, Session, User, type Role } from './entities.ts';
+import { sessionAudience, signingAlgorithm, tokenClaims, tokenIssuer, type Principal } from '@bookstore/shared/auth';
+import { KnownAddress, LoginThrottle, Revocation, Session, User, type Role } from './entities.ts';
+import { nameProblem, nameSkeleton, normaliseName } from './names.ts';
 import type { SigningKey } from './keys.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import type { LoginInput, PublicUser, RegisterInput, SessionCreated } from './schemas.ts';
-import { accountKey, addressKey, countAttempt, forgiveAttempt, registrationKey, type ThrottlePolicy } from './throttle.ts';
+import {
+  accountAtAddressKey,
+  accountKey,
+  addressKey,
+  admitAttempt,
+  isKnownAddress,
+  recordFailure,
+  releaseAttempt,
+  registrationKey,
+  rememberAddress,
+  spendAttempt,
+  type Budget,
+  type ThrottlePolicy,
+} from './throttle.ts';
 
 export function toPublicUser(user: User): PublicUser {
   return { id: user.id, name: user.name, email: user.email, role: user.role, createdAt: user.createdAt.toISOString() };
 }
 
-/** Creates a user; 409 when the email is taken (also when two sign-ups race for it). */
+/**
+ * Creates a user with the name in its stored form (names.ts); 400 for a name that hides characters,
+ * 409 naming the field when the email is taken or the name passes for another user's, also when two
+ * sign-ups race for either (the unique indexes decide).
+ */
 export async function registerUser(em: EntityManager, input: RegisterInput, role: Role = 'customer'): Promise<User> {
-  const user = em.create(User, { name: input.name, email: input.email, passwordHash: await hashPassword(input.password), role });
+  const problem = nameProblem(input.name);
+  if (problem) throw new ProblemError(400, problem, { errors: { name: problem } });
+  // The hash comes before the checks, so a refusal takes as long as a sign-up.
+  const passwordHash = await hashPassword(input.password);
+  const name = normaliseName(input.name);
+  const skeleton = nameSkeleton(name);
+  const clashes = await em.find(User, { $or: [{ email: input.email }, { nameSkeleton: skeleton }] }, { connectionType: 'write' });
+  if (clashes.length) {
+    throw taken({ email: clashes.some((user) => user.email === input.email), name: clashes.some((user) => user.nameSkeleton === skeleton) });
+  }
+  const user = em.create(User, { name, nameSkeleton: skeleton, email: input.email, passwordHash, role });
   try {
     await em.flush();
   } catch (error) {
     if (error instanceof UniqueConstraintViolationException) {
-      throw new ProblemError(409, 'An account with this email already exists', { errors: { email: 'is already registered' } });
+      const name = /name_skeleton/.test(error.message);
+      throw taken({ email: !name, name });
     }
     throw error;
   }
   return user;
 }
 
+const nameTaken = "Name looks too much like another user's name; add something that tells yours apart, such as an initial or your town.";
+
+function taken(which: { email: boolean; name: boolean }) {
+  const errors: Record<string, string> = {};
+  if (which.email) errors.email = 'is already registered';
+  if (which.name) errors.name = nameTaken;
+  return new ProblemError(409, which.email ? 'An account with this email already exists' : 'Another user already has a name that looks like this one', { errors });
+}
+
 export interface Limits extends ThrottlePolicy {
+  /** Failures of one address against one account: stops one guesser outright. */
+  maxFailuresPerAccountAddress: number;
+  /** Failures against one account from addresses it never logged in from: bounds guessers who spread out. */
   maxFailuresPerAccount: number;
+  /** Failures from one address against any accounts (an office or proxy is many people: keep it large). */
   maxFailuresPerAddress: number;
   maxRegistrationsPerAddress: number;
+  /** How long an address an account logged in from stays exempt from the account's own budget. */
+  knownAddressDays: number;
 }
 
 export interface LoginContext {
@@ -42,31 +86,38 @@ export interface LoginContext {
 }
 
 function tooMany(what: string, seconds: number) {
-  return new ProblemError(429, `Too many ${what}. Try again in ${seconds} seconds.`, {}, { 'retry-after': String(seconds) });
+  const when = seconds === 1 ? 'a second' : `${seconds} seconds`;
+  return new ProblemError(429, `Too many ${what}. Try again in ${when}.`, {}, { 'retry-after': String(seconds) });
 }
 
 /** Counts a sign-up against the client's address; 429 past the limit (each one costs an argon2 hash). */
 export async function admitRegistration(em: EntityManager, clientAddress: string, limits: Limits): Promise<void> {
-  const wait = await countAttempt(em, registrationKey(clientAddress), limits.maxRegistrationsPerAddress, limits);
+  const wait = await spendAttempt(em, { key: registrationKey(clientAddress), limit: limits.maxRegistrationsPerAddress }, limits);
   if (wait > 0) throw tooMany('sign-ups from your network', wait);
 }
 
 const badCredentials = 'Email or password is incorrect';
 
-/** Checks the password and opens a session; 401 for any wrong pair, 429 while throttled. */
+/**
+ * Checks the password and opens a session; 401 for any wrong pair, 429 while throttled. Three
+ * budgets (README, "Login throttling"): the account at this address (small: stops one guesser), the
+ * address (large: an office is many people), and the account from addresses it never logged in from
+ * (larger than the first: bounds guessers who spread out, and cannot lock the owner out of where
+ * they log in).
+ */
 export async function logIn(em: EntityManager, input: LoginInput, context: LoginContext): Promise<SessionCreated> {
-  const { limits } = context;
-  const account = accountKey(input.email);
-  const address = addressKey(context.clientAddress);
-  // The attempt is counted before the password is checked, so parallel guesses cannot outrun the
-  // count. The address goes first: a locked address adds nothing to any account's count.
-  const addressWait = await countAttempt(em, address, limits.maxFailuresPerAddress, limits);
-  if (addressWait > 0) throw tooMany('failed logins', addressWait);
-  const accountWait = await countAttempt(em, account, limits.maxFailuresPerAccount, limits);
-  if (accountWait > 0) throw tooMany('failed logins', accountWait);
-  const user = await em.findOne(User, { email: input.email }, { connectionType: 'write' });
-  if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) throw new ProblemError(401, badCredentials);
-  await forgiveAttempt(em, account, address);
+  const { limits, clientAddress } = context;
+  const atAddress = accountAtAddressKey(input.email, clientAddress);
+  const budgets: Budget[] = [
+    { key: atAddress, limit: limits.maxFailuresPerAccountAddress },
+    { key: addressKey(clientAddress), limit: limits.maxFailuresPerAddress },
+  ];
+  if (!(await isKnownAddress(em, input.email, clientAddress))) budgets.push({ key: accountKey(input.email), limit: limits.maxFailuresPerAccount });
+  const wait = await admitAttempt(em, budgets, limits);
+  if (wait > 0) throw tooMany('login attempts', wait);
+  const user = await checkPassword(em, input, budgets, limits);
+  await releaseAttempt(em, budgets, [atAddress]);
+  await rememberAddress(em, input.email, clientAddress, limits.knownAddressDays);
   const now = new Date();
   const session = em.create(Session, {
     id: crypto.randomUUID(),
@@ -77,6 +128,8 @@ export async function logIn(em: EntityManager, input: LoginInput, context: Login
   await em.flush();
   const token = await Jwt.sign(
     {
+      iss: tokenIssuer,
+      aud: sessionAudience,
       sub: String(user.id),
       role: user.role,
       name: user.name,
@@ -88,6 +141,25 @@ export async function logIn(em: EntityManager, input: LoginInput, context: Login
     signingAlgorithm,
   );
   return { token, expiresAt: session.expiresAt.toISOString(), user: toPublicUser(user) };
+}
+
+/** The user this email and password belong to, or 401 (counted as a failure in every budget). */
+async function checkPassword(em: EntityManager, input: LoginInput, budgets: Budget[], limits: Limits): Promise<User> {
+  let user: User | null;
+  let matches: boolean;
+  try {
+    user = await em.findOne(User, { email: input.email }, { connectionType: 'write' });
+    matches = await verifyPassword(user?.passwordHash, input.password);
+  } catch (error) {
+    // No answer (the database failed mid-way): the slots go back, nothing was learnt.
+    await releaseAttempt(em, budgets).catch(() => {});
+    throw error;
+  }
+  if (!matches || !user) {
+    await recordFailure(em, budgets, limits);
+    throw new ProblemError(401, badCredentials);
+  }
+  return user;
 }
 
 /**
@@ -133,11 +205,11 @@ export async function revocationsSince(em: EntityManager, since: number, limit =
   };
 }
 
-/** Deletes sessions and revocations past their expiry: nothing can use them any more. */
-/** Deletes what nothing can use any more: expired sessions and revocations, throttles past their window. */
+/** Deletes what nothing can use any more: expired sessions, revocations and known addresses, throttles past their window. */
 export async function purgeExpired(em: EntityManager, windowSeconds: number, now = new Date()): Promise<void> {
   await em.nativeDelete(Revocation, { expiresAt: { $lt: now } });
   await em.nativeDelete(Session, { expiresAt: { $lt: now } });
+  await em.nativeDelete(KnownAddress, { expiresAt: { $lt: now } });
   const windowStart = new Date(now.getTime() - windowSeconds * 1000);
   await em.nativeDelete(LoginThrottle, { windowStartedAt: { $lt: windowStart }, $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }] });
 }

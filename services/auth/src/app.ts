@@ -35,7 +35,15 @@ export interface AuthDeps {
   log: Logger;
   config: Pick<
     AuthConfig,
-    'SERVICE_TOKEN' | 'TOKEN_TTL_SECONDS' | 'LOGIN_MAX_FAILURES_PER_ACCOUNT' | 'LOGIN_MAX_FAILURES_PER_ADDRESS' | 'LOGIN_LOCK_SECONDS' | 'REGISTRATIONS_PER_ADDRESS'
+    | 'SERVICE_TOKEN'
+    | 'TOKEN_TTL_SECONDS'
+    | 'LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS'
+    | 'LOGIN_MAX_FAILURES_PER_ACCOUNT'
+    | 'LOGIN_MAX_FAILURES_PER_ADDRESS'
+    | 'LOGIN_LOCK_SECONDS'
+    | 'LOGIN_WINDOW_SECONDS'
+    | 'LOGIN_KNOWN_ADDRESS_DAYS'
+    | 'REGISTRATIONS_PER_ADDRESS'
   > &
     Partial<Pick<AuthConfig, 'SERVICE_TOKENS_ACCEPTED'>>;
 }
@@ -124,11 +132,13 @@ const usersFragment = factory.createHandlers(validQuery(pageQuery), async (c) =>
 
 function limits(config: AuthDeps['config']): Limits {
   return {
+    maxFailuresPerAccountAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS,
     maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
     maxRegistrationsPerAddress: config.REGISTRATIONS_PER_ADDRESS,
+    knownAddressDays: config.LOGIN_KNOWN_ADDRESS_DAYS,
     lockSeconds: config.LOGIN_LOCK_SECONDS,
-    windowSeconds: 15 * 60,
+    windowSeconds: config.LOGIN_WINDOW_SECONDS,
   };
 }
 

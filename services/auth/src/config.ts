@@ -17,9 +17,18 @@ export const authConfigSchema = z.object({
   SERVICE_TOKEN: serviceTokenConfig,
   SERVICE_TOKENS_ACCEPTED: serviceTokenList,
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(8 * 3600),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
-  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
-  LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** Login throttling (README, "Login throttling"). Failures of one address against one account: past it, that address waits. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Failures against one account from addresses it has not logged in from; past it, only those addresses wait. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(10_000).default(50),
+  /** Failures from one address against any accounts; successes never count. An office or a proxy is many people. */
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** The first lock; each further lock in a row doubles, up to the window. */
+  LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(60),
+  /** How long failures count. */
+  LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(15 * 60),
+  /** How long an address an account logged in from is exempt from that account's own budget. */
+  LOGIN_KNOWN_ADDRESS_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   REGISTRATIONS_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
   LOG_LEVEL: logLevel,
   ...lifecycleConfig,

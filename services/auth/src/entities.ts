@@ -1,4 +1,4 @@
-/** What auth owns: users, their sessions, revoked sessions, and failed-login counters. */
+/** What auth owns: users, their sessions, revoked sessions, login counters and the addresses each account logged in from. */
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
 export const roles = ['customer', 'admin'] as const;
@@ -10,6 +10,8 @@ export const User = defineEntity({
   properties: {
     id: p.integer().primary().autoincrement(),
     name: p.string().length(100),
+    /** The name's look-alike key (names.ts): unique, so no one registers a name that passes for another's. */
+    nameSkeleton: p.string().length(400).unique(),
     email: p.string().length(254).unique(),
     passwordHash: p.string().length(255).hidden(),
     role: p.enum(roles).default('customer'),
@@ -49,8 +51,9 @@ export const Revocation = defineEntity({
 export type Revocation = InferEntity<typeof Revocation>;
 
 /**
- * Attempts per key (`account:<email>`, `address:<ip>`, `register:<ip>`) in the current window, and
- * the lock that follows too many: `lockLevel` counts locks in the window, each twice as long.
+ * Failed attempts per key (throttle.ts: account, address, account at an address, sign-ups from an
+ * address) in the current window, the attempts being checked right now (`pending`), and the lock
+ * that follows too many failures: `lockLevel` counts locks in a row, each twice as long.
  */
 export const LoginThrottle = defineEntity({
   name: 'LoginThrottle',
@@ -61,8 +64,24 @@ export const LoginThrottle = defineEntity({
     windowStartedAt: p.datetime(),
     lockedUntil: p.datetime().nullable(),
     lockLevel: p.integer().default(0),
+    pending: p.integer().default(0),
   },
 });
 export type LoginThrottle = InferEntity<typeof LoginThrottle>;
 
-export const entities = [User, Session, Revocation, LoginThrottle];
+/**
+ * An address an account logged in from, remembered for a while: the account's own budget of
+ * failures (which strangers can spend) does not apply there. The key is a hash of email and address,
+ * so the table is no log of where people log in from.
+ */
+export const KnownAddress = defineEntity({
+  name: 'KnownAddress',
+  tableName: 'known_addresses',
+  properties: {
+    key: p.string().length(64).primary(),
+    expiresAt: p.datetime().index(),
+  },
+});
+export type KnownAddress = InferEntity<typeof KnownAddress>;
+
+export const entities = [User, Session, Revocation, LoginThrottle, KnownAddress];

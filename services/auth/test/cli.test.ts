@@ -24,7 +24,7 @@ test('create-admin creates an administrator, and promotes an existing user', asy
   expect(rows[0]!.role).toBe('admin');
   expect(rows[0]!.password_hash).toStartWith('$argon2id$');
 
-  await db.query("insert into users (name, email, password_hash, role, created_at) values ('Cust', 'cust@example.test', 'x', 'customer', now())");
+  await db.query("insert into users (name, name_skeleton, email, password_hash, role, created_at) values ('Cust', 'cust', 'cust@example.test', 'x', 'customer', now())");
   const promoted = run(['create-admin', '--email', 'cust@example.test'], { ADMIN_PASSWORD: 'ignored-for-existing' });
   expect(promoted.code).toBe(0);
   const after = (await db.query("select role from users where email = 'cust@example.test'")) as { role: string }[];

@@ -19,7 +19,7 @@ beforeAll(async () => {
   const schema = await openDatabase({ url: replica.url, entities, migrations });
   await schema.close();
   await replica.query(
-    "insert into users (name, email, password_hash, role, created_at) values ('Only On Replica', 'replica-marker@example.test', 'x', 'customer', now())",
+    "insert into users (name, name_skeleton, email, password_hash, role, created_at) values ('Only On Replica', 'oniyonrepiica', 'replica-marker@example.test', 'x', 'customer', now())",
   );
   auth = await startTestAuth('mariadb', { readUrls: [replica.url] });
 });

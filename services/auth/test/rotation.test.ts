@@ -43,7 +43,7 @@ afterAll(async () => {
 
 async function logIn(): Promise<string> {
   const email = `rotation.${crypto.randomUUID().slice(0, 8)}@example.test`;
-  await registerUser(auth.orm.em.fork(), { name: 'Rota', email, password: 'correct horse battery' });
+  await registerUser(auth.orm.em.fork(), { name: `Rota ${email.slice(9, 17)}`, email, password: 'correct horse battery' });
   const response = await current.request('/api/sessions', jsonInit('POST', { email, password: 'correct horse battery' }, { 'x-client-address': email, 'x-service-token': testServiceToken }));
   return ((await response.json()) as { token: string }).token;
 }
