@@ -34,7 +34,7 @@ import { Book } from './entities.ts';
 import { bookDetail, bookForm, bookGrid, bookResults, catalogSection, sellerList } from './fragments.ts';
 import { html, notice } from '@bookstore/shared/html';
 import { commitReservation, releaseReservation, reserveStock } from './reservations.ts';
-import { bookFormFields, bookPatch, bookInput, bookQuery, catalogPageQuery, idParam, orderIdParam, parseBookForm, reservationInput, sellerQuery } from './schemas.ts';
+import { requestKeyPattern, bookFormFields, bookPatch, bookInput, bookQuery, catalogPageQuery, idParam, orderIdParam, parseBookForm, reservationInput, sellerQuery } from './schemas.ts';
 
 export interface CatalogDeps {
   orm: Orm;
@@ -103,7 +103,9 @@ const getBook = factory.createHandlers(validParams(idParam), async (c) => {
 });
 
 const addBook = factory.createHandlers(validJson(bookInput), async (c) => {
-  const book = await createBook(c.var.em, requirePrincipal(c.var), c.req.valid('json'));
+  const key = c.req.header('idempotency-key');
+  if (key !== undefined && !requestKeyPattern.test(key)) throw new ProblemError(400, 'Idempotency-Key must be 8 to 100 letters, digits or _:.-', { errors: { 'idempotency-key': 'is not a valid key' } });
+  const book = await createBook(c.var.em, requirePrincipal(c.var), c.req.valid('json'), { key });
   c.header('location', `/api/books/${book.id}`);
   return c.json(toBookJson(book), 201);
 });
@@ -224,7 +226,8 @@ const submitNewBook = factory.createHandlers(async (c) => {
   const fields = bookFormFields.parse(await readForm(c));
   const parsed = parseBookForm(fields);
   if (!parsed.ok) return c.html(bookForm({ values: fields, errors: parsed.errors }), 400);
-  await createBook(c.var.em, seller, parsed.input);
+  // A form without its key (an old page) still adds the book, once.
+  await createBook(c.var.em, seller, parsed.input, { key: fields.key || undefined });
   return c.redirect('/sell?done=created', 303);
 });
 

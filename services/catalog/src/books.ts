@@ -1,5 +1,5 @@
 /** Books: search the catalog, read one, and let a seller (or an admin) add, change and remove theirs. */
-import { LockMode, raw } from '@mikro-orm/core';
+import { LockMode, raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Principal } from '@bookstore/shared/auth';
 import { dialectOfPlatform, readWithFallback, transaction, type EntityManager, type Orm, type ReadConnection } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
@@ -155,23 +155,38 @@ export async function countSellerBooks(em: EntityManager, sellerId: number, delt
 }
 
 /** Adds a book sold by the caller: the seller is whoever the token says, never a field of the body. */
-export async function createBook(em: EntityManager, seller: Principal, input: BookInput): Promise<Book> {
-  return transaction(em, async (tx) => {
-    const now = new Date();
-    const book = tx.create(Book, {
-      ...input,
-      sellerId: seller.userId,
-      sellerName: seller.name || `Seller ${seller.userId}`,
-      coverFile: null,
-      createdAt: now,
-      updatedAt: now,
-      deletedAt: null,
+/**
+ * Adds a book sold by the caller: the seller is whoever the token says, never a field of the body.
+ * With `key` (the form's or the API request's), a repeat of the same request (a retry after an
+ * answer that never arrived, a double click) finds the book the first one added instead of adding
+ * another: the key is unique per seller in the table, so even two at once add one.
+ */
+export async function createBook(em: EntityManager, seller: Principal, input: BookInput, options: { key?: string } = {}): Promise<Book> {
+  const creationKey = options.key ?? null;
+  try {
+    return await transaction(em, async (tx) => {
+      const now = new Date();
+      const book = tx.create(Book, {
+        ...input,
+        sellerId: seller.userId,
+        sellerName: seller.name || `Seller ${seller.userId}`,
+        coverFile: null,
+        createdAt: now,
+        updatedAt: now,
+        deletedAt: null,
+        creationKey,
+      });
+      await tx.flush();
+      await indexBook(tx, book);
+      await countSellerBooks(tx, book.sellerId, 1);
+      return book;
     });
-    await tx.flush();
-    await indexBook(tx, book);
-    await countSellerBooks(tx, book.sellerId, 1);
-    return book;
-  });
+  } catch (error) {
+    if (!(error instanceof UniqueConstraintViolationException) || creationKey === null) throw error;
+    const earlier = await em.fork().findOne(Book, { sellerId: seller.userId, creationKey }, { connectionType: 'write' });
+    if (!earlier) throw error;
+    return earlier;
+  }
 }
 
 /**

@@ -16,6 +16,7 @@ export const Book = defineEntity({
   ],
   // Stock can never go negative, whatever the code above it does.
   checks: [{ name: 'books_stock_check', expression: 'stock >= 0' }],
+  uniques: [{ name: 'books_seller_id_creation_key_unique', properties: ['sellerId', 'creationKey'] }],
   properties: {
     id: p.integer().primary().autoincrement(),
     title: p.string().length(300),
@@ -31,6 +32,8 @@ export const Book = defineEntity({
     updatedAt: p.datetime(),
     /** Set when a book with order history is removed: it leaves the catalog, its orders keep it. */
     deletedAt: p.datetime().nullable(),
+    /** The key of the form or API request that added it (unique per seller): a repeat finds this book. */
+    creationKey: p.string().length(100).nullable(),
   },
 });
 export type Book = InferEntity<typeof Book>;

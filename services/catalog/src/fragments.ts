@@ -147,7 +147,7 @@ export function sellerList(listing: BookPage, notice?: string): Html {
 
 export interface BookFormView {
   book?: BookJson;
-  values?: Partial<Record<'title' | 'author' | 'description' | 'price' | 'stock' | 'stockWas', string>>;
+  values?: Partial<Record<'title' | 'author' | 'description' | 'price' | 'stock' | 'stockWas' | 'key', string>>;
   errors?: Record<string, string>;
   error?: string;
 }
@@ -166,7 +166,7 @@ export function bookForm(view: BookFormView): Html {
       ${textArea({ label: 'Description', name: 'description', value: values.description ?? '', error: errors.description, maxlength: 5000 })}
       ${field({ label: 'Price ($)', name: 'price', type: 'text', value: values.price ?? '', error: errors.price, required: true, maxlength: 12 })}
       ${field({ label: 'Copies in stock', name: 'stock', type: 'number', value: values.stock ?? '', error: errors.stock, required: true, min: 0, max: 100000 })}
-      ${book ? html`<input type="hidden" name="stockWas" value="${values.stockWas ?? String(book.stock)}">` : ''}
+      ${book ? html`<input type="hidden" name="stockWas" value="${values.stockWas ?? String(book.stock)}">` : html`<input type="hidden" name="key" value="${values.key || crypto.randomUUID()}">`}
       <div class="actions"><button type="submit">${book ? 'Save changes' : 'Add book'}</button><a href="/sell">Cancel</a></div>
     </form>
     ${book ? coverForm(book, errors.cover) : ''}

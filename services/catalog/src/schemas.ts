@@ -73,6 +73,9 @@ export const sellerQuery = z.object({
 export const orderIdParam = z.object({ orderId });
 
 /** The add/edit form as a browser posts it: every field a string, the price in dollars. */
+/** A form's or request's key (the Idempotency-Key header of the API): letters, digits and `_:.-`, 8 to 100. */
+export const requestKeyPattern = /^[A-Za-z0-9_:.-]{8,100}$/;
+
 export const bookFormFields = z.object({
   title: z.string().max(10_000).catch(''),
   author: z.string().max(10_000).catch(''),
@@ -81,6 +84,8 @@ export const bookFormFields = z.object({
   stock: z.string().max(100).catch(''),
   /** The stock shown when the edit form was opened: a save changes stock by the difference. */
   stockWas: z.string().max(20).catch(''),
+  /** The new-book form's key: sending the same form again adds no second book. */
+  key: z.string().regex(requestKeyPattern).catch(''),
 });
 export type BookFormFields = z.infer<typeof bookFormFields>;
 

@@ -4,6 +4,7 @@ import { Migration20261125010000_sort_indexes } from './Migration20261125010000_
 import { Migration20261125020000_order_releases } from './Migration20261125020000_order_releases.ts';
 import { Migration20261126000000_reservation_sellers } from './Migration20261126000000_reservation_sellers.ts';
 import { Migration20261127000000_search_words } from './Migration20261127000000_search_words.ts';
+import { Migration20261127010000_book_creation_keys } from './Migration20261127010000_book_creation_keys.ts';
 
 export const migrations = [
   Migration20261125000000_initial,
@@ -11,4 +12,5 @@ export const migrations = [
   Migration20261125020000_order_releases,
   Migration20261126000000_reservation_sellers,
   Migration20261127000000_search_words,
+  Migration20261127010000_book_creation_keys,
 ];
