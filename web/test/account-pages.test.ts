@@ -115,6 +115,19 @@ describe('sessions', () => {
     expect(await again.text()).toContain('is already registered');
   });
 
+  test('registering under a look-alike of another user\'s name is refused in place, with a sentence about the name', async () => {
+    await auth.signUp('Famous Seller');
+    const impostor = await web.submit('/register', { name: 'Fam\u043Eus  Seller', email: 'impostor@example.test', password: 'long-enough-pw' }, { htmx: true });
+    expect(impostor.status).toBe(409);
+    const form = await impostor.text();
+    expect(form).toStartWith('<form id="register-form"');
+    expect(form).toMatch(/Name [^<]+\./);
+    expect(impostor.headers.getSetCookie()).toEqual([]);
+    const hidden = await web.submit('/register', { name: 'Famous\u202E Seller', email: 'hidden@example.test', password: 'long-enough-pw' }, { htmx: true });
+    expect(hidden.status).toBe(400);
+    expect(await hidden.text()).toMatch(/Name [^<]+\./);
+  });
+
   test('logout ends the session: the cookie is cleared and the old token no longer works anywhere', async () => {
     const { email, password } = await auth.signUp('Leaver');
     const cookie = sessionCookieFrom(await web.submit('/login', { email, password }));

@@ -121,7 +121,7 @@ describe('outages', () => {
       const cartHtml = await cart.text();
       expectHtmlPage(cart, cartHtml);
       expect(cartHtml).toContain('Buying is unavailable right now');
-      expect(cartHtml).toContain(`<a class="button" href="${webOrigin}/cart">Retry</a>`);
+      expect(cartHtml).toContain('<a class="button" href="/cart">Retry</a>');
       expect(cartHtml).toContain('Signed in as <strong>Buyer Bea</strong>');
 
       // A form sent while purchase is down says so, and that nothing changed.
