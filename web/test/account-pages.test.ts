@@ -224,6 +224,22 @@ describe('when auth is down', () => {
     }
   });
 
+  test('logging out while auth is down clears the cookie and says the session ended on this device only', async () => {
+    const { email, password } = await auth.signUp('Worried Leaver');
+    const cookie = sessionCookieFrom(await web.submit('/login', { email, password }));
+    const orphan = startTestWeb({ auth: downUrl });
+    try {
+      const response = await orphan.submit('/logout', {}, { cookie });
+      expect(response.status).toBe(503);
+      expect(response.headers.getSetCookie().join()).toMatch(/bookstore_session=;.*Max-Age=0/);
+      const page = await response.text();
+      expect(page).toContain('Signed out on this device only');
+      expect(page).toContain('could not reach our sign-in service');
+    } finally {
+      orphan.close();
+    }
+  });
+
   test('login says to try again shortly, quickly, instead of hanging', async () => {
     const orphan = startTestWeb({ auth: downUrl });
     try {

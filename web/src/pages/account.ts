@@ -8,7 +8,7 @@ import { html, unavailableBox } from '@bookstore/shared/html';
 import { socketAddress } from '@bookstore/shared/service';
 import type { WebEnv } from '../app.ts';
 import { fragment, redirectTo, respond, pageLink } from '../render.ts';
-import { endSession, safeNextPath, startSession } from '../session.ts';
+import { endSession, readSessionToken, safeNextPath, startSession } from '../session.ts';
 import { getCookie } from 'hono/cookie';
 import { addPendingToCart, pendingAddCookie } from './purchase.ts';
 import { authApi } from '@bookstore/shared/contracts/auth';
@@ -68,18 +68,38 @@ async function submitRegister(c: Context<WebEnv>) {
   return redirectTo(c, getCookie(c, pendingAddCookie) ? '/cart' : '/');
 }
 
+/**
+ * Ends the session everywhere (auth revokes it; every service sees that within seconds) and clears
+ * the cookie. When auth cannot be reached the cookie is still cleared, and the visitor is told that
+ * the session is only closed on this device, never shown a plain "signed out".
+ */
 async function logout(c: Context<WebEnv>) {
-  const { deps, principal } = c.var;
-  if (principal) {
+  const { deps } = c.var;
+  const token = c.var.principal?.token ?? (c.var.sessionUnknown ? readSessionToken(c) : undefined);
+  let ended = token === undefined;
+  if (token !== undefined) {
     try {
-      await deps.clients.auth.request('/api/sessions/current', { method: 'DELETE', headers: { authorization: `Bearer ${principal.token}` } });
+      const response = await deps.clients.auth.request('/api/sessions/current', { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+      await response.body?.cancel();
+      ended = response.ok || response.status === 401; // 401: already ended or expired
     } catch (error) {
       if (!(error instanceof ServiceUnavailableError)) throw error;
-      deps.log.warn('logout could not reach auth; the cookie is cleared, the token lives until it expires');
     }
   }
   endSession(c, deps.config.COOKIE_SECURE);
-  return redirectTo(c, '/');
+  if (ended) return redirectTo(c, '/');
+  deps.log.warn('logout could not reach auth: the session was ended on this device only');
+  const until = c.var.principal ? new Date(c.var.principal.expiresAt * 1000).toUTCString() : null;
+  return respond(
+    c,
+    'Signed out on this device',
+    html`<section class="card" role="alert">
+      <h1>Signed out on this device only</h1>
+      <p>We could not reach our sign-in service to end your session everywhere.${until ? html` Elsewhere it ends by itself on ${until}.` : ''}</p>
+      <p>If you are worried someone else has this session (a shared or lost device), <a href="/login">log in</a> again in a few minutes and log out: that ends it everywhere.</p>
+    </section>`,
+    503,
+  );
 }
 
 async function showUsers(c: Context<WebEnv>) {
