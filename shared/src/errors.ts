@@ -31,7 +31,9 @@ const titles: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
+  410: 'Gone',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
@@ -52,19 +54,26 @@ export class ProblemError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
     readonly detail: string,
-    readonly extra: Partial<Problem> = {},
+    readonly extra: ProblemExtension = {},
     readonly headers: Record<string, string> = {},
   ) {
     super(detail);
   }
 }
 
-/** A problem's body, titled by its status: what a response carries, or what an idempotency key replays. */
-export function problemBody(status: number, detail: string, extra: Partial<Problem> = {}): Problem {
-  return { title: titles[status] ?? 'Error', status, detail, ...extra };
+/** What a problem may carry besides its own fields: never its title, status or detail. */
+export type ProblemExtension = Omit<Partial<Problem>, 'title' | 'status' | 'detail'>;
+
+/**
+ * A problem's body (RFC 9457): `title` is always the title of its type, here the status's own
+ * phrase (the type is `about:blank`), never text of the request's; what happened goes in `detail`.
+ */
+export function problemBody(status: number, detail: string, extra: ProblemExtension = {}): Problem {
+  const { title: _title, status: _status, detail: _detail, ...extensions } = extra as Partial<Problem>;
+  return { ...extensions, title: titles[status] ?? 'Error', status, detail };
 }
 
-export function problemResponse(status: number, detail: string, extra: Partial<Problem> = {}, headers: Record<string, string> = {}) {
+export function problemResponse(status: number, detail: string, extra: ProblemExtension = {}, headers: Record<string, string> = {}) {
   const body = problemBody(status, detail, extra);
   return new Response(JSON.stringify(body), {
     status,
