@@ -1,0 +1,140 @@
+/**
+ * The security suite of the web front, over the whole shop (auth, catalog, purchase served, the web
+ * front in front): markup typed into any field a page shows comes back as text on every page; every
+ * page carries the secure headers; a form posted from anywhere but the shop is refused, whatever the
+ * variant of the request.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { serveCatalogWithSeller } from '../../services/catalog/test/support.ts';
+import { startTestPurchase, type TestPurchase } from '../../services/purchase/test/support.ts';
+import { sessionCookieFrom, startTestWeb, webOrigin } from './support.ts';
+
+/** Written into every field a page shows. Each differs, so a leak names its field. */
+const payload = (field: string) => `<img src=x onerror=alert('${field}')><script>alert('${field}')</script>"'`;
+const fields = ['seller', 'buyer', 'title', 'author', 'description', 'tracking', 'search'] as const;
+
+let shop: Awaited<ReturnType<typeof serveCatalogWithSeller>>;
+let purchase: TestPurchase;
+let web: ReturnType<typeof startTestWeb>;
+const cookies: Record<'seller' | 'buyer' | 'admin', string> = { seller: '', buyer: '', admin: '' };
+let bookId = 0;
+let orderId = '';
+
+async function logIn(name: string, role: 'customer' | 'admin' = 'customer') {
+  const user = await shop.auth.signUp(name, role);
+  const response = await web.submit('/login', { email: user.email, password: user.password });
+  expect(response.status).toBe(303);
+  return sessionCookieFrom(response);
+}
+
+beforeAll(async () => {
+  shop = await serveCatalogWithSeller();
+  purchase = await startTestPurchase(shop.auth.url, { catalogUrl: shop.catalogUrl });
+  web = startTestWeb({ auth: shop.auth.url, catalog: shop.catalogUrl, purchase: purchase.baseUrl });
+  cookies.seller = await logIn(payload('seller'));
+  cookies.buyer = await logIn(payload('buyer'));
+  cookies.admin = await logIn('Ada Admin', 'admin');
+  const added = await web.submit('/sell/new', { title: payload('title'), author: payload('author'), description: payload('description'), price: '12.00', stock: '5' }, { cookie: cookies.seller });
+  expect(added.status).toBe(303);
+  const mine = await (await web.browse('/sell', { cookie: cookies.seller })).text();
+  bookId = Number(mine.match(/\/sell\/(\d+)\/edit/)![1]);
+  expect((await web.submit('/cart/items', { bookId: String(bookId), quantity: '1' }, { cookie: cookies.buyer })).status).toBe(303);
+  const checkout = await (await web.browse('/checkout', { cookie: cookies.buyer })).text();
+  const key = checkout.match(/name="key" value="([^"]+)"/)![1]!;
+  const placed = await web.submit('/checkout', { providerId: '1', key }, { cookie: cookies.buyer });
+  orderId = placed.headers.get('location')!.match(/ord_[a-z2-7]{24}/)![0];
+  const pay = await (await web.browse(`/orders/${orderId}/pay`, { cookie: cookies.buyer })).text();
+  const payKey = pay.match(/name="key" value="([^"]+)"/)![1]!;
+  const year = String(new Date().getUTCFullYear() + 1);
+  expect((await web.submit(`/orders/${orderId}/pay`, { cardNumber: '4242 4242 4242 4242', expMonth: '12', expYear: year, cvc: '123', holder: 'B', key: payKey }, { cookie: cookies.buyer })).status).toBe(303);
+  const shipped = await web.submit(`/sales/${orderId}/${bookId}/ship`, { trackingCode: payload('tracking') }, { cookie: cookies.seller });
+  expect(shipped.status).toBeLessThan(500);
+}, 60_000);
+
+afterAll(async () => {
+  web?.close();
+  await purchase?.close();
+  await shop?.close();
+});
+
+/** Every page that shows what was typed above, as whom. */
+const pages = (): [path: string, as: keyof typeof cookies | null][] => [
+  ['/', null],
+  ['/catalog', null],
+  [`/catalog?q=${encodeURIComponent(payload('search'))}`, null],
+  [`/books/${bookId}`, null],
+  [`/books/${bookId}`, 'seller'],
+  ['/sell', 'seller'],
+  [`/sell/${bookId}/edit`, 'seller'],
+  ['/cart', 'buyer'],
+  ['/orders', 'buyer'],
+  [`/orders/${orderId}`, 'buyer'],
+  ['/sales', 'seller'],
+  ['/admin/users', 'admin'],
+  ['/admin/orders', 'admin'],
+];
+
+test('markup typed into any field comes back as text on every page that shows it', async () => {
+  for (const [path, as] of pages()) {
+    const response = await web.browse(path, as ? { cookie: cookies[as] } : {});
+    expect({ path, status: response.status }).toEqual({ path, status: 200 });
+    const page = await response.text();
+    for (const field of fields) {
+      const leaks = page.includes(`<img src=x onerror=alert('${field}')>`) || page.includes(`<script>alert('${field}')</script>`);
+      expect({ path, field, leaks }).toEqual({ path, field, leaks: false });
+    }
+  }
+  // And the text does show, escaped, where it belongs.
+  expect(await (await web.browse(`/books/${bookId}`)).text()).toContain('&lt;img src=x onerror=alert(');
+});
+
+test('every page, error pages and htmx fragments included, carries the secure headers', async () => {
+  const requests: [string, Record<string, string>][] = [
+    ...pages().map(([path, as]): [string, Record<string, string>] => [path, as ? { cookie: cookies[as] } : {}]),
+    ['/no-such-page', {}],
+    ['/books/999999999', {}],
+    ['/catalog?page=abc', {}],
+    ['/catalog?q=x', { 'hx-request': 'true', 'hx-target': 'book-results' }],
+  ];
+  for (const [path, headers] of requests) {
+    const response = await web.browse(path, { headers });
+    await response.arrayBuffer();
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect({
+      path,
+      defaultSrcSelf: csp.includes("default-src 'self'"),
+      noInlineScripts: !csp.includes('unsafe-inline') && !csp.includes('unsafe-eval'),
+      framesRefused: csp.includes("frame-ancestors 'none'"),
+      nosniff: response.headers.get('x-content-type-options'),
+      referrer: response.headers.get('referrer-policy'),
+    }).toEqual({ path, defaultSrcSelf: true, noInlineScripts: true, framesRefused: true, nosniff: 'nosniff', referrer: 'no-referrer' });
+  }
+});
+
+test('a form posted from anywhere but the shop is refused (403), whatever the variant', async () => {
+  const forms: [string, Record<string, string>][] = [
+    ['/cart/items', { bookId: String(bookId), quantity: '1' }],
+    ['/sell/new', { title: 'Forged', author: 'F', price: '1', stock: '1' }],
+    [`/orders/${orderId}/cancel`, {}],
+    ['/logout', {}],
+  ];
+  const variants: [string, Record<string, string>][] = [
+    ['another site', { origin: 'https://evil.example' }],
+    ['a look-alike host', { origin: `${webOrigin}.evil.example` }],
+    ['an opaque origin', { origin: 'null' }],
+    ['no Origin at all', {}],
+  ];
+  const contentTypes = ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain'];
+  for (const [path, fields] of forms) {
+    for (const [variant, headers] of variants) {
+      for (const type of contentTypes) {
+        const body = type.startsWith('multipart') ? `--x\r\nContent-Disposition: form-data; name="quantity"\r\n\r\n1\r\n--x--\r\n` : new URLSearchParams(fields).toString();
+        const response = await web.app.request(`${webOrigin}${path}`, { method: 'POST', headers: { ...headers, cookie: cookies.buyer, 'content-type': type }, body });
+        expect({ path, variant, type, status: response.status }).toEqual({ path, variant, type, status: 403 });
+      }
+    }
+  }
+  // Nothing of it happened: the buyer is still signed in, the order still there, no forged book.
+  expect(await (await web.browse('/orders', { cookie: cookies.buyer })).text()).toContain(orderId);
+  expect(await (await web.browse('/sell', { cookie: cookies.seller })).text()).not.toContain('Forged');
+});
