@@ -120,3 +120,24 @@ test('a key auth stops publishing is refused within seconds, even while its toke
   expect(refusedAfter).not.toBeNull();
   expect(await verifier.verify(newToken)).not.toBeNull();
 }, 15_000);
+
+test('tampered tokens are refused: alg "none", HS256 keyed with the public key, an edited payload, a foreign key, an expired one', async () => {
+  const verifier = startVerifier();
+  const good = await mintTestToken(keyA.privateJwk);
+  await eventually(async () => expect(await verifier.verify(good)).not.toBeNull());
+  const [header, payload] = good.split('.') as [string, string, string];
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+  const asAdmin = b64({ ...claims, role: 'admin' });
+  const hmac = new Bun.CryptoHasher('sha256', keyA.publicJwk.x!);
+  const confusedHeader = b64({ alg: 'HS256', typ: 'JWT', kid: keyA.publicJwk.kid });
+  const confused = `${confusedHeader}.${asAdmin}.${hmac.update(`${confusedHeader}.${asAdmin}`).digest('base64url')}`;
+  const tampered = [
+    `${b64({ alg: 'none', typ: 'JWT', kid: keyA.publicJwk.kid })}.${asAdmin}.`,
+    confused,
+    `${header}.${asAdmin}.${good.split('.')[2]}`,
+    await mintTestToken(keyB.privateJwk, { role: 'admin' }),
+    await mintTestToken(keyA.privateJwk, { exp: Math.floor(Date.now() / 1000) - 5 }),
+  ];
+  for (const token of tampered) expect(await verifier.verify(token)).toBeNull();
+});
