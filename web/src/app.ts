@@ -5,7 +5,8 @@
  *   GET  /login               login page                 POST /login      log in, set the cookie
  *   GET  /register            registration page          POST /register   create the account, log in
  *   POST /logout              end the session everywhere
- *   GET  /admin/users         user list (admins)
+ *   GET  /admin/users         user list with search (admins)   GET /admin/actions   what admins did
+ *   POST /admin/users/:id/disable, /enable, /role, /sessions/revoke   (admins; auth checks)
  *   GET  /catalog             search, filters, sort, pages (htmx: the results alone)
  *   GET  /books/:id           a book
  *   GET  /covers/:file        a cover image (from catalog)

@@ -1,5 +1,5 @@
-/** What auth does: register, log in, log out, and answer who a token belongs to. */
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+/** What auth does: register, log in (not to a disabled account), log out, and answer who a token belongs to. */
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@bookstore/shared/db';
 import { Jwt } from 'hono/utils/jwt';
 import { ProblemError } from '@bookstore/shared/errors';
@@ -99,11 +99,11 @@ export async function admitRegistration(em: EntityManager, clientAddress: string
 const badCredentials = 'Email or password is incorrect';
 
 /**
- * Checks the password and opens a session; 401 for any wrong pair, 429 while throttled. Three
- * budgets (README, "Login throttling"): the account at this address (small: stops one guesser), the
- * address (large: an office is many people), and the account from addresses it never logged in from
- * (larger than the first: bounds guessers who spread out, and cannot lock the owner out of where
- * they log in).
+ * Checks the password and opens a session; 401 for any wrong pair, 403 for the right password of a
+ * disabled account, 429 while throttled. Three budgets (README, "Login throttling"): the account at
+ * this address (small: stops one guesser), the address (large: an office is many people), and the
+ * account from addresses it never logged in from (larger than the first: bounds guessers who spread
+ * out, and cannot lock the owner out of where they log in).
  */
 export async function logIn(em: EntityManager, input: LoginInput, context: LoginContext): Promise<SessionCreated> {
   const { limits, clientAddress } = context;
@@ -115,17 +115,16 @@ export async function logIn(em: EntityManager, input: LoginInput, context: Login
   if (!(await isKnownAddress(em, input.email, clientAddress))) budgets.push({ key: accountKey(input.email), limit: limits.maxFailuresPerAccount });
   const wait = await admitAttempt(em, budgets, limits);
   if (wait > 0) throw tooMany('login attempts', wait);
-  const user = await checkPassword(em, input, budgets, limits);
+  const checked = await checkPassword(em, input, budgets, limits);
+  if (checked.disabledAt) {
+    // Said only to whoever knows the password: to a guesser a disabled account looks like any other.
+    await releaseAttempt(em, budgets);
+    throw accountDisabled();
+  }
   await releaseAttempt(em, budgets, [atAddress]);
   await rememberAddress(em, input.email, clientAddress, limits.knownAddressDays);
   const now = new Date();
-  const session = em.create(Session, {
-    id: crypto.randomUUID(),
-    user,
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + context.ttlSeconds * 1000),
-  });
-  await em.flush();
+  const { user, session } = await openSession(em, checked.id, now, context.ttlSeconds);
   const token = await Jwt.sign(
     {
       iss: tokenIssuer,
@@ -141,6 +140,24 @@ export async function logIn(em: EntityManager, input: LoginInput, context: Login
     signingAlgorithm,
   );
   return { token, expiresAt: session.expiresAt.toISOString(), user: toPublicUser(user) };
+}
+
+function accountDisabled() {
+  return new ProblemError(403, 'This account is disabled. Please contact the shop if you think this is a mistake.');
+}
+
+/**
+ * Opens a session on the user's row as it is now, locked: an admin who disables or demotes the user
+ * (administration.ts) locks it too, so the session either exists before the change (and is ended by
+ * it) or is opened after it (and sees it). The token carries the role read here.
+ */
+async function openSession(em: EntityManager, userId: number, now: Date, ttlSeconds: number): Promise<{ user: User; session: Session }> {
+  return em.transactional(async (tx) => {
+    const user = await tx.findOneOrFail(User, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    if (user.disabledAt) throw accountDisabled();
+    const session = tx.create(Session, { id: crypto.randomUUID(), user, createdAt: now, expiresAt: new Date(now.getTime() + ttlSeconds * 1000) });
+    return { user, session };
+  });
 }
 
 /** The user this email and password belong to, or 401 (counted as a failure in every budget). */
@@ -170,7 +187,7 @@ export async function verifyOwnToken(em: EntityManager, key: SigningKey, token: 
   try {
     const claims = tokenClaims.parse(await Jwt.verifyWithJwks(token, { keys: key.published, allowedAlgorithms: [signingAlgorithm] }));
     const session = await em.findOne(Session, { id: claims.sid }, { populate: ['user'], connectionType: 'write' });
-    if (!session || session.revokedAt || session.expiresAt <= new Date()) return null;
+    if (!session || session.revokedAt || session.expiresAt <= new Date() || session.user.disabledAt) return null;
     const user = session.user;
     return { userId: user.id, role: user.role, name: user.name, sessionId: session.id, expiresAt: claims.exp, token, user };
   } catch {

@@ -5,29 +5,52 @@
  *   POST   /api/sessions              log in                       → 201 {token, expiresAt, user} | 401 | 429
  *   DELETE /api/sessions/current      log out (Bearer)             → 204
  *   GET    /api/me                    the caller (Bearer)          → user | 401
- *   GET    /api/users                 all users, paginated (admin) → {items, page, pageSize, total} | 403
  *   GET    /api/revocations           revoked sessions (service)   → {items, serverTime}
  *   GET    /.well-known/jwks.json     public signing keys
  *   POST   /fragments/login-form      login form with its state
  *   POST   /fragments/register-form   registration form with its state
- *   GET    /fragments/users           user table (admin)
+ *
+ * Admin only (401 without a session, 403 for others; handlers in admin-routes.ts). Disabling and a
+ * role change end the user's sessions everywhere (revocation feed); every change is recorded:
+ *   GET    /api/users?q=&page=&pageSize=      users, newest first, q in name or email → {items, page, pageSize, total}
+ *   POST   /api/users/:id/disable             disable: no login, sessions ended → user | 404 | 409
+ *   POST   /api/users/:id/enable              enable again                      → user | 404
+ *   PUT    /api/users/:id/role      {role}    change the role, sessions ended   → user | 400 | 404 | 409
+ *   DELETE /api/users/:id/sessions            end all the user's sessions       → {revoked} | 404
+ *   GET    /api/admin-actions?targetId=&page= the record: who did what to whom, when → {items, page, pageSize, total}
+ *   GET    /fragments/users?q=&page=&done=    user list with search and the forms below
+ *   POST   /fragments/users/:id/disable, /enable, /role, /sessions/revoke   the forms (303 back to the list)
+ *   GET    /fragments/admin-actions?page=     the record as a table
  */
 import type { EntityManager } from '@bookstore/shared/db';
 import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
-import { acceptedServiceTokens, bearerToken, hasServiceToken, loginRequired, requireServiceToken } from '@bookstore/shared/auth';
-import { pingPrimary, readWithFallback, type Orm } from '@bookstore/shared/db';
-import { ProblemError } from '@bookstore/shared/errors';
+import { acceptedServiceTokens, hasServiceToken, requireServiceToken, type Principal } from '@bookstore/shared/auth';
+import { pingPrimary, type Orm } from '@bookstore/shared/db';
 import { validJson, validQuery } from '@bookstore/shared/validation';
-import { notice } from '@bookstore/shared/html';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp, socketAddress } from '@bookstore/shared/service';
-import { admitRegistration, logIn, registerUser, revocationsSince, revokeSession, toPublicUser, verifyOwnToken, type Limits } from './accounts.ts';
+import { admitRegistration, logIn, registerUser, revocationsSince, revokeSession, toPublicUser, type Limits } from './accounts.ts';
+import {
+  adminActionsFragment,
+  disableForm,
+  disableUserApi,
+  enableForm,
+  enableUserApi,
+  listAdminActionsApi,
+  listUsersApi,
+  revokeSessionsApi,
+  revokeSessionsForm,
+  roleForm,
+  setRoleApi,
+  usersFragment,
+} from './admin-routes.ts';
+import { requireCaller } from './callers.ts';
 import type { AuthConfig } from './config.ts';
-import { User } from './entities.ts';
-import { loginForm, registerForm, userTable } from './fragments.ts';
+import type { User } from './entities.ts';
+import { loginForm, registerForm } from './fragments.ts';
 import type { SigningKey } from './keys.ts';
-import { loginFormState, loginInput, pageQuery, registerFormState, registerInput, revocationQuery } from './schemas.ts';
+import { loginFormState, loginInput, registerFormState, registerInput, revocationQuery } from './schemas.ts';
 
 export interface AuthDeps {
   orm: Orm;
@@ -48,11 +71,13 @@ export interface AuthDeps {
     Partial<Pick<AuthConfig, 'SERVICE_TOKENS_ACCEPTED'>>;
 }
 
-type Env = { Variables: { deps: AuthDeps; em: EntityManager; requestId: string } };
-const factory = createFactory<Env>();
+export type AuthEnv = {
+  Variables: { deps: AuthDeps; em: EntityManager; requestId: string; admin?: Principal & { user: User } };
+};
+const factory = createFactory<AuthEnv>();
 
 export function createApp(deps: AuthDeps) {
-  const app = createServiceApp<Env>({
+  const app = createServiceApp<AuthEnv>({
     service: 'auth',
     log: deps.log,
     readiness: { database: () => pingPrimary(deps.orm) },
@@ -70,12 +95,22 @@ export function createApp(deps: AuthDeps) {
     .post('/api/sessions', ...login)
     .delete('/api/sessions/current', ...logout)
     .get('/api/me', ...me)
-    .get('/api/users', ...listUsers)
     .get('/api/revocations', serviceOnly, ...revocations)
     .get('/.well-known/jwks.json', ...jwks)
     .post('/fragments/login-form', ...loginFormFragment)
     .post('/fragments/register-form', ...registerFormFragment)
-    .get('/fragments/users', ...usersFragment);
+    .get('/api/users', ...listUsersApi)
+    .post('/api/users/:id/disable', ...disableUserApi)
+    .post('/api/users/:id/enable', ...enableUserApi)
+    .put('/api/users/:id/role', ...setRoleApi)
+    .delete('/api/users/:id/sessions', ...revokeSessionsApi)
+    .get('/api/admin-actions', ...listAdminActionsApi)
+    .get('/fragments/users', ...usersFragment)
+    .post('/fragments/users/:id/disable', ...disableForm)
+    .post('/fragments/users/:id/enable', ...enableForm)
+    .post('/fragments/users/:id/role', ...roleForm)
+    .post('/fragments/users/:id/sessions/revoke', ...revokeSessionsForm)
+    .get('/fragments/admin-actions', ...adminActionsFragment);
 }
 export type AuthApp = ReturnType<typeof createApp>;
 
@@ -102,11 +137,6 @@ const me = factory.createHandlers(async (c) => {
   return c.json(toPublicUser(caller.user));
 });
 
-const listUsers = factory.createHandlers(validQuery(pageQuery), async (c) => {
-  await requireAdmin(c);
-  return c.json(await usersPage(c.var.deps, c.req.valid('query')));
-});
-
 const revocations = factory.createHandlers(validQuery(revocationQuery), async (c) => {
   return c.json(await revocationsSince(c.var.em, c.req.valid('query').since));
 });
@@ -119,14 +149,6 @@ const jwks = factory.createHandlers((c) => {
 const loginFormFragment = factory.createHandlers(validJson(loginFormState), (c) => c.html(loginForm(c.req.valid('json'))));
 
 const registerFormFragment = factory.createHandlers(validJson(registerFormState), (c) => c.html(registerForm(c.req.valid('json'))));
-
-const usersFragment = factory.createHandlers(validQuery(pageQuery), async (c) => {
-  const caller = await currentCaller(c);
-  if (caller?.role !== 'admin') {
-    return c.html(notice(caller ? 'Only administrators can see the user list.' : 'Log in as an administrator to see the user list.'), caller ? 403 : 401);
-  }
-  return c.html(userTable(await usersPage(c.var.deps, c.req.valid('query'))));
-});
 
 // --- helpers of this file -------------------------------------------------------------------
 
@@ -142,40 +164,11 @@ function limits(config: AuthDeps['config']): Limits {
   };
 }
 
-function currentCaller(c: Context<Env>) {
-  const token = bearerToken(c.req.header('authorization'));
-  return token ? verifyOwnToken(c.var.em, c.var.deps.key, token) : Promise.resolve(null);
-}
-
-async function requireCaller(c: Context<Env>) {
-  const caller = await currentCaller(c);
-  if (!caller) throw loginRequired();
-  return caller;
-}
-
-async function requireAdmin(c: Context<Env>) {
-  const caller = await requireCaller(c);
-  if (caller.role !== 'admin') throw new ProblemError(403, 'Only administrators can list users');
-  return caller;
-}
-
-/** Users, newest first, from a read replica when there is one. */
-function usersPage(deps: AuthDeps, { page, pageSize }: { page: number; pageSize: number }) {
-  return readWithFallback(
-    deps.orm,
-    async (em, connectionType) => {
-      const [items, total] = await em.findAndCount(User, {}, { orderBy: { id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize, connectionType });
-      return { items: items.map(toPublicUser), page, pageSize, total };
-    },
-    deps.log,
-  );
-}
-
 /**
  * The client's address for throttling: the web front, which holds the service token, tells us the
  * browser's address; anyone else is throttled by the address they connect from.
  */
-function clientAddress(c: Context<Env>): string {
+function clientAddress(c: Context<AuthEnv>): string {
   const forwarded = c.req.header('x-client-address');
   if (forwarded && hasServiceToken(c.req.header('x-service-token'), acceptedServiceTokens(c.var.deps.config))) return forwarded.slice(0, 100);
   return socketAddress(c);

@@ -1,4 +1,7 @@
-/** What auth owns: users, their sessions, revoked sessions, login counters and the addresses each account logged in from. */
+/**
+ * What auth owns: users, their sessions, revoked sessions, login counters, the addresses each account
+ * logged in from, and the record of what admins did to accounts.
+ */
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
 export const roles = ['customer', 'admin'] as const;
@@ -16,6 +19,8 @@ export const User = defineEntity({
     passwordHash: p.string().length(255).hidden(),
     role: p.enum(roles).default('customer'),
     createdAt: p.datetime().onCreate(() => new Date()),
+    /** Set while an admin has disabled the account: it cannot log in, and had its sessions ended. */
+    disabledAt: p.datetime().nullable(),
   },
 });
 export type User = InferEntity<typeof User>;
@@ -84,4 +89,28 @@ export const KnownAddress = defineEntity({
 });
 export type KnownAddress = InferEntity<typeof KnownAddress>;
 
-export const entities = [User, Session, Revocation, LoginThrottle, KnownAddress];
+export const adminActionKinds = ['disable', 'enable', 'set-role', 'revoke-sessions'] as const;
+export type AdminActionKind = (typeof adminActionKinds)[number];
+
+/**
+ * What an admin (or an operator at the command line: no `actorId`) did to an account, written in the
+ * same transaction as the change. Names and email are copied, so the record still reads after an
+ * account is renamed or gone.
+ */
+export const AdminAction = defineEntity({
+  name: 'AdminAction',
+  tableName: 'admin_actions',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    actorId: p.integer().nullable(),
+    actorName: p.string().length(150),
+    targetId: p.integer().index(),
+    targetEmail: p.string().length(254),
+    action: p.enum(adminActionKinds),
+    detail: p.string().length(500),
+    createdAt: p.datetime().index(),
+  },
+});
+export type AdminAction = InferEntity<typeof AdminAction>;
+
+export const entities = [User, Session, Revocation, LoginThrottle, KnownAddress, AdminAction];

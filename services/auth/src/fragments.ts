@@ -1,6 +1,5 @@
-/** Auth's HTML fragments, composed into pages by the web front: login and registration forms, user list. */
-import { field, formAlert, html, pagination, type Html } from '@bookstore/shared/html';
-import type { PublicUser } from './schemas.ts';
+/** Auth's HTML fragments, composed into pages by the web front: login and registration forms (admin pages: admin-fragments.ts). */
+import { field, formAlert, html, type Html } from '@bookstore/shared/html';
 
 /** The login form; htmx swaps it in place with the answer to its own POST. */
 export function loginForm(state: { email?: string; error?: string; next?: string }): Html {
@@ -27,19 +26,3 @@ export function registerForm(state: { name?: string; email?: string; error?: str
     <p class="hint">Already registered? <a href="/login">Log in</a></p>
   </form>`;
 }
-
-export function userTable(listing: { items: PublicUser[]; page: number; pageSize: number; total: number }): Html {
-  return html`<section id="user-list">
-    <h1>Users <small>(${listing.total})</small></h1>
-    <table class="table">
-      <thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Joined</th></tr></thead>
-      <tbody>
-        ${listing.items.map(
-          (user) => html`<tr><td>${user.name}</td><td>${user.email}</td><td>${user.role}</td><td>${user.createdAt.slice(0, 10)}</td></tr>`,
-        )}
-      </tbody>
-    </table>
-    ${pagination({ ...listing, hrefFor: (page) => `/admin/users?page=${page}`, target: '#user-list' })}
-  </section>`;
-}
-

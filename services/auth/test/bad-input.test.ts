@@ -7,7 +7,8 @@ let auth: TestAuth;
 let token: string;
 beforeAll(async () => {
   auth = await startTestAuth('mariadb');
-  token = (await auth.signUp('Bad Input Tester')).token;
+  // An admin, so the admin routes read their input (anyone else is refused before that: admin.test.ts).
+  token = (await auth.signUp('Bad Input Tester', 'admin')).token;
 });
 afterAll(() => auth.close());
 
@@ -36,6 +37,14 @@ const cases: Case[] = [
   ['users: page is not a number', 'GET', '/api/users?page=abc', undefined, undefined, 400],
   ['users: page size 10^9', 'GET', '/api/users?pageSize=1000000000', undefined, undefined, 400],
   ['users: negative page', 'GET', '/api/users?page=-1', undefined, undefined, 400],
+  ['users: search with a NUL', 'GET', '/api/users?q=a%00b', undefined, undefined, 400],
+  ['users: search too long', 'GET', `/api/users?q=${'q'.repeat(300)}`, undefined, undefined, 400],
+  ['role: unknown role', 'PUT', '/api/users/1/role', '{"role":"owner"}', json, 400],
+  ['role: no body', 'PUT', '/api/users/1/role', undefined, json, 400],
+  ['role: id is text', 'PUT', '/api/users/abc/role', '{"role":"admin"}', json, 400],
+  ['disable: id out of range', 'POST', '/api/users/99999999999/disable', undefined, undefined, 400],
+  ['sessions: id zero', 'DELETE', '/api/users/0/sessions', undefined, undefined, 400],
+  ['admin actions: target is text', 'GET', '/api/admin-actions?targetId=me', undefined, undefined, 400],
   ['revocations: since is text', 'GET', '/api/revocations?since=yesterday', undefined, undefined, 400],
   ['login form fragment: wrong types', 'POST', '/fragments/login-form', '{"email":5}', json, 400],
   ['register form fragment: invalid JSON', 'POST', '/fragments/register-form', 'nope', json, 400],

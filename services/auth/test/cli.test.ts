@@ -1,5 +1,5 @@
 /** The create-admin command makes an account that logs in with the admin role. */
-import { afterAll, expect, test } from 'bun:test';
+import { afterAll, describe, expect, test } from 'bun:test';
 import { resolve } from 'node:path';
 import { createTestDatabase } from '@bookstore/shared/testing/database';
 
@@ -42,4 +42,64 @@ test('a bad DATABASE_URL stops the command naming the variable', () => {
   const result = run(['migrate'], { DATABASE_URL: 'postgres://nope' });
   expect(result.code).toBe(78);
   expect(result.err).toContain('DATABASE_URL');
+});
+
+describe('account commands', () => {
+  async function userWithSession(email: string, role = 'customer') {
+    await db.query("insert into users (name, name_skeleton, email, password_hash, role, created_at) values (?, ?, ?, 'x', ?, now())", [email, email.replace(/\W/g, ''), email, role]);
+    const [user] = (await db.query('select id from users where email = ?', [email])) as { id: number }[];
+    const sid = crypto.randomUUID();
+    await db.query('insert into sessions (id, user_id, created_at, expires_at) values (?, ?, now(), now() + interval 1 hour)', [sid, user!.id]);
+    return { id: user!.id, sid };
+  }
+  const revoked = async (sid: string) => ((await db.query('select count(*) as n from revocations where session_id = ?', [sid])) as { n: number }[])[0]!.n > 0;
+  const record = async (id: number) =>
+    (await db.query('select actor_id, actor_name, action, detail from admin_actions where target_id = ? order by id', [id])) as { actor_id: number | null; actor_name: string; action: string; detail: string }[];
+
+  test('disable, enable, set-role and revoke-sessions act on the account, end its sessions, and are recorded with the operator', async () => {
+    const { id, sid } = await userWithSession('cli-target@example.test');
+    const disabled = run(['disable', '--email', 'CLI-target@example.test', '--by', 'Ops Olga'], {});
+    expect(disabled.err).toBe('');
+    expect(disabled.code).toBe(0);
+    expect(disabled.out).toContain('cli-target@example.test is disabled');
+    expect(((await db.query('select disabled_at from users where id = ?', [id])) as { disabled_at: Date | null }[])[0]!.disabled_at).not.toBeNull();
+    expect(await revoked(sid)).toBe(true);
+
+    expect(run(['enable', '--email', 'cli-target@example.test', '--by', 'Ops Olga'], {}).code).toBe(0);
+    expect(((await db.query('select disabled_at from users where id = ?', [id])) as { disabled_at: Date | null }[])[0]!.disabled_at).toBeNull();
+
+    const { sid: second } = await (async () => {
+      const sid = crypto.randomUUID();
+      await db.query('insert into sessions (id, user_id, created_at, expires_at) values (?, ?, now(), now() + interval 1 hour)', [sid, id]);
+      return { sid };
+    })();
+    const promoted = run(['set-role', '--email', 'cli-target@example.test', '--role', 'admin', '--by', 'Ops Olga'], {});
+    expect(promoted.code).toBe(0);
+    expect(((await db.query('select role from users where id = ?', [id])) as { role: string }[])[0]!.role).toBe('admin');
+    expect(await revoked(second)).toBe(true);
+
+    const third = crypto.randomUUID();
+    await db.query('insert into sessions (id, user_id, created_at, expires_at) values (?, ?, now(), now() + interval 1 hour)', [third, id]);
+    const ended = run(['revoke-sessions', '--email', 'cli-target@example.test', '--by', 'Ops Olga'], {});
+    expect(ended.code).toBe(0);
+    expect(ended.out).toContain('1 session');
+    expect(await revoked(third)).toBe(true);
+
+    const rows = await record(id);
+    expect(rows.map((row) => row.action)).toEqual(['disable', 'enable', 'set-role', 'revoke-sessions']);
+    for (const row of rows) expect(row).toMatchObject({ actor_id: null, actor_name: 'Ops Olga (command line)' });
+  });
+
+  test('an unknown email, a missing operator name or a bad role is refused with a message', async () => {
+    await userWithSession('cli-other@example.test');
+    const unknown = run(['disable', '--email', 'nobody@example.test', '--by', 'Ops'], {});
+    expect(unknown.code).toBe(65);
+    expect(unknown.err).toContain('nobody@example.test');
+    const anonymous = run(['disable', '--email', 'cli-other@example.test'], {});
+    expect(anonymous.code).toBe(64);
+    expect(anonymous.err).toContain('--by');
+    const badRole = run(['set-role', '--email', 'cli-other@example.test', '--role', 'owner', '--by', 'Ops'], {});
+    expect(badRole.code).toBe(64);
+    expect(badRole.err).toContain('--role');
+  });
 });

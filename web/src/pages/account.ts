@@ -1,4 +1,8 @@
-/** Account pages: login, register, logout, and the admin's user list, composed from auth's fragments. */
+/**
+ * Account pages: login, register, logout, and the admin's pages (user list with search, disable,
+ * enable, role, end all sessions; the record of admin actions), composed from auth's fragments; auth
+ * checks that the caller is an admin.
+ */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { Problem } from '@bookstore/shared/errors';
@@ -7,7 +11,8 @@ import { ServiceUnavailableError } from '@bookstore/shared/http';
 import { html, unavailableBox } from '@bookstore/shared/html';
 import { socketAddress } from '@bookstore/shared/service';
 import type { WebEnv } from '../app.ts';
-import { fragment, redirectTo, respond, pageLink } from '../render.ts';
+import { showServicePage, submitServiceForm, type ServicePage } from '../proxy.ts';
+import { fragment, redirectTo, respond } from '../render.ts';
 import { endSession, readSessionToken, safeNextPath, startSession } from '../session.ts';
 import { getCookie } from 'hono/cookie';
 import { addPendingToCart, pendingAddCookie } from './purchase.ts';
@@ -20,7 +25,15 @@ export const accountPages = new Hono<WebEnv>()
   .get('/register', showRegister)
   .post('/register', submitRegister)
   .post('/logout', logout)
-  .get('/admin/users', showUsers);
+  .get('/admin/users', (c) => showServicePage(c, administration('Users'), '/users'))
+  .get('/admin/actions', (c) => showServicePage(c, administration('What admins did'), '/admin-actions'))
+  // Ids are digits only; auth's path is built from the parsed number, never from the raw URL.
+  .post('/admin/users/:id{[0-9]{1,10}}/disable', (c) => submitServiceForm(c, administration('Users'), `/users/${Number(c.req.param('id'))}/disable`))
+  .post('/admin/users/:id{[0-9]{1,10}}/enable', (c) => submitServiceForm(c, administration('Users'), `/users/${Number(c.req.param('id'))}/enable`))
+  .post('/admin/users/:id{[0-9]{1,10}}/role', (c) => submitServiceForm(c, administration('Users'), `/users/${Number(c.req.param('id'))}/role`))
+  .post('/admin/users/:id{[0-9]{1,10}}/sessions/revoke', (c) => submitServiceForm(c, administration('Users'), `/users/${Number(c.req.param('id'))}/sessions/revoke`));
+
+const administration = (title: string): ServicePage => ({ client: (c) => c.var.deps.clients.auth, title, label: 'User administration', home: '/admin/users' });
 
 const loginUnavailable = 'Sign-in is unavailable right now. Please try again shortly.';
 const formText = z.string().max(1000).catch('');
@@ -100,12 +113,6 @@ async function logout(c: Context<WebEnv>) {
     </section>`,
     503,
   );
-}
-
-async function showUsers(c: Context<WebEnv>) {
-  if (!c.var.principal) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 303);
-  const page = z.coerce.number().int().min(1).max(100_000).catch(1).parse(c.req.query('page'));
-  return respond(c, 'Users', fragment(c, { client: c.var.deps.clients.auth, path: `/fragments/users?page=${page}`, label: 'The user list', retryUrl: pageLink(c) }));
 }
 
 // --- helpers of this file -------------------------------------------------------------------

@@ -1,0 +1,101 @@
+/**
+ * Auth's admin pages as fragments: the user list (search; per user disable or enable, role, end all
+ * sessions) and the record of admin actions. Plain forms posted through the web front, which checks
+ * their origin; no JavaScript needed.
+ */
+import { html, notice, pagination, queryString, type Html } from '@bookstore/shared/html';
+import { roles, type AdminActionKind } from './entities.ts';
+import type { AdminActionView, AdminUserView } from './schemas.ts';
+
+export interface UserListing {
+  items: AdminUserView[];
+  page: number;
+  pageSize: number;
+  total: number;
+  q?: string;
+}
+
+/** What the list says after a form went through (`done` in its address). */
+const doneNotices: Record<string, string> = {
+  disable: 'The account is disabled and all its sessions have ended.',
+  enable: 'The account is enabled: its owner can log in again.',
+  role: 'The role is changed. The sessions that carried the old one have ended.',
+  sessions: 'All sessions of the account have ended.',
+};
+
+export function userTable(listing: UserListing, done?: string): Html {
+  const back = { q: listing.q, page: listing.page };
+  const hrefFor = (page: number) => `/admin/users${queryString({ q: listing.q, page })}`;
+  return html`<section id="user-list">
+    <h1>Users <small>(${listing.total})</small></h1>
+    ${done && doneNotices[done] ? notice(doneNotices[done]) : ''}
+    <form class="search" method="get" action="/admin/users" role="search">
+      <label for="user-search">Name or email</label>
+      <input id="user-search" type="search" name="q" value="${listing.q ?? ''}" maxlength="254">
+      <button type="submit">Search</button>
+      ${listing.q ? html`<a href="/admin/users">Show everyone</a>` : ''}
+    </form>
+    <p class="hint"><a href="/admin/actions">What admins did</a></p>
+    <table class="table">
+      <thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Status</th><th>Joined</th><th>Actions</th></tr></thead>
+      <tbody>
+        ${listing.items.map((user) => userRow(user, back))}
+      </tbody>
+    </table>
+    ${listing.items.length === 0 ? html`<p>No user matches.</p>` : ''}
+    ${pagination({ ...listing, hrefFor })}
+  </section>`;
+}
+
+function userRow(user: AdminUserView, back: { q?: string; page: number }): Html {
+  const base = `/admin/users/${user.id}`;
+  const returnTo = html`<input type="hidden" name="q" value="${back.q ?? ''}"><input type="hidden" name="page" value="${back.page}">`;
+  return html`<tr>
+    <td>${user.name}</td><td>${user.email}</td><td>${user.role}</td>
+    <td>${user.disabledAt ? html`<strong>disabled</strong> since ${user.disabledAt.slice(0, 10)}` : 'active'}</td>
+    <td>${user.createdAt.slice(0, 10)}</td>
+    <td class="admin-forms">
+      ${
+        user.disabledAt
+          ? html`<form method="post" action="${base}/enable" class="inline">${returnTo}<button type="submit">Enable</button></form>`
+          : html`<form method="post" action="${base}/disable" class="inline">${returnTo}<button type="submit">Disable</button></form>`
+      }
+      <form method="post" action="${base}/role" class="inline">${returnTo}
+        <label for="role-${user.id}" class="visually-hidden">Role of ${user.name}</label>
+        <select id="role-${user.id}" name="role">${roles.map((role) => html`<option value="${role}"${role === user.role ? html` selected` : ''}>${role}</option>`)}</select>
+        <button type="submit">Change role</button>
+      </form>
+      <form method="post" action="${base}/sessions/revoke" class="inline">${returnTo}<button type="submit">End all sessions</button></form>
+    </td>
+  </tr>`;
+}
+
+const actionLabels: Record<AdminActionKind, string> = {
+  disable: 'disabled',
+  enable: 'enabled',
+  'set-role': 'changed the role of',
+  'revoke-sessions': 'ended all sessions of',
+};
+
+export function adminActionTable(listing: { items: AdminActionView[]; page: number; pageSize: number; total: number }): Html {
+  return html`<section id="admin-actions">
+    <h1>What admins did <small>(${listing.total})</small></h1>
+    <p class="hint"><a href="/admin/users">Users</a></p>
+    <table class="table">
+      <thead><tr><th>When (UTC)</th><th>Who</th><th>Did</th><th>Account</th><th>Detail</th></tr></thead>
+      <tbody>
+        ${listing.items.map(
+          (row) =>
+            html`<tr><td><time datetime="${row.createdAt}">${row.createdAt.slice(0, 19).replace('T', ' ')}</time></td><td>${row.actorName}</td><td>${actionLabels[row.action]}</td><td>${row.targetEmail}</td><td>${row.detail}</td></tr>`,
+        )}
+      </tbody>
+    </table>
+    ${listing.items.length === 0 ? html`<p>Nothing yet.</p>` : ''}
+    ${pagination({ ...listing, hrefFor: (page) => `/admin/actions?page=${page}` })}
+  </section>`;
+}
+
+/** A refused admin form: the reason, and the way back to the list. */
+export function adminRefusal(message: string): Html {
+  return html`<div class="notice" role="alert"><p>${message}</p><p><a href="/admin/users">Back to the users</a></p></div>`;
+}

@@ -1,0 +1,175 @@
+/**
+ * What admins do to accounts: disable, enable, change the role, end every session; each recorded in
+ * `admin_actions` in the same transaction as the change. Also the listings admins read: users (with
+ * search) and that record.
+ *
+ * Ending a session publishes it on the revocation feed, so a disabled or demoted user's tokens are
+ * refused by every service within the feed's delay (about 2 s), as after a logout: a demoted user's
+ * token still carries the old role, so a role change ends the sessions too. Logins lock the user's
+ * row while they open a session (accounts.ts), and so do these actions, so no login slips in between
+ * the change and the sessions it ends.
+ */
+import { DeadlockException, LockMode } from '@mikro-orm/core';
+import { readWithFallback, type EntityManager, type Orm, type ReadConnection } from '@bookstore/shared/db';
+import type { Logger } from '@bookstore/shared/log';
+import { ProblemError } from '@bookstore/shared/errors';
+import { AdminAction, Revocation, Session, User, type AdminActionKind, type Role } from './entities.ts';
+import type { AdminActionView, AdminUserView } from './schemas.ts';
+
+/** Who acts: an admin (their user id and name), or an operator at the command line (no id). */
+export interface Actor {
+  id: number | null;
+  name: string;
+}
+
+export type AccountChange = { kind: 'disable' } | { kind: 'enable' } | { kind: 'set-role'; role: Role } | { kind: 'revoke-sessions' };
+
+export interface ChangeResult {
+  user: User;
+  /** Sessions ended by this change. */
+  revoked: number;
+}
+
+/**
+ * Applies one change to the account `targetId`: 404 when there is none, 409 when an admin would
+ * disable or demote themselves or leave the shop without an enabled admin. A change to what already
+ * is (disabling a disabled account) does nothing and records nothing.
+ *
+ * @example
+ * await changeAccount(em, { id: admin.userId, name: admin.name }, 42, { kind: 'set-role', role: 'customer' });
+ */
+export async function changeAccount(em: EntityManager, actor: Actor, targetId: number, change: AccountChange): Promise<ChangeResult> {
+  const run = () => em.fork().transactional((tx) => applyChange(tx, actor, targetId, change));
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof DeadlockException)) throw error;
+    return run();
+  }
+}
+
+async function applyChange(tx: EntityManager, actor: Actor, targetId: number, change: AccountChange): Promise<ChangeResult> {
+  const removesAdmin = change.kind === 'disable' || (change.kind === 'set-role' && change.role !== 'admin');
+  if (removesAdmin && actor.id === targetId) {
+    throw new ProblemError(409, change.kind === 'disable' ? 'You cannot disable your own account' : 'You cannot change the role of your own account');
+  }
+  // Taking away an admin locks every enabled admin (in id order), so two admins demoting each other at
+  // once cannot both succeed and leave no admin.
+  if (removesAdmin) await tx.find(User, { role: 'admin', disabledAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+  const user = await tx.findOne(User, { id: targetId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  if (!user) throw new ProblemError(404, 'There is no such user');
+  if (removesAdmin && user.role === 'admin' && !user.disabledAt) {
+    const others = await tx.count(User, { role: 'admin', disabledAt: null, id: { $ne: user.id } });
+    if (others === 0) throw new ProblemError(409, 'This is the only enabled administrator: make another one first');
+  }
+
+  const now = new Date();
+  let detail: string;
+  let revoked = 0;
+  switch (change.kind) {
+    case 'disable':
+      if (user.disabledAt) return { user, revoked };
+      user.disabledAt = now;
+      revoked = await endSessions(tx, user.id, now);
+      detail = sessionsEnded(revoked);
+      break;
+    case 'enable':
+      if (!user.disabledAt) return { user, revoked };
+      user.disabledAt = null;
+      detail = 'can log in again';
+      break;
+    case 'set-role':
+      if (user.role === change.role) return { user, revoked };
+      detail = `${user.role} → ${change.role}`;
+      user.role = change.role;
+      revoked = await endSessions(tx, user.id, now);
+      detail += `; ${sessionsEnded(revoked)}`;
+      break;
+    case 'revoke-sessions':
+      revoked = await endSessions(tx, user.id, now);
+      detail = sessionsEnded(revoked);
+      break;
+  }
+  record(tx, actor, user, change.kind, detail, now);
+  return { user, revoked };
+}
+
+/** Ends every live session of a user and publishes each on the revocation feed; returns how many. */
+async function endSessions(tx: EntityManager, userId: number, now: Date): Promise<number> {
+  const sessions = await tx.find(Session, { user: userId, revokedAt: null, expiresAt: { $gt: now } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  for (const session of sessions) {
+    session.revokedAt = now;
+    tx.create(Revocation, { sessionId: session.id, revokedAt: now, expiresAt: session.expiresAt });
+  }
+  return sessions.length;
+}
+
+function record(tx: EntityManager, actor: Actor, target: User, action: AdminActionKind, detail: string, at: Date) {
+  tx.create(AdminAction, { actorId: actor.id, actorName: actor.name.slice(0, 150), targetId: target.id, targetEmail: target.email, action, detail, createdAt: at });
+}
+
+/** "1 session ended", "3 sessions ended". */
+export function sessionsEnded(count: number): string {
+  return `${count} ${count === 1 ? 'session' : 'sessions'} ended`;
+}
+
+export function toAdminUserView(user: User): AdminUserView {
+  return {
+    id: user.id,
+    name: user.name,
+    email: user.email,
+    role: user.role,
+    createdAt: user.createdAt.toISOString(),
+    disabledAt: user.disabledAt ? user.disabledAt.toISOString() : null,
+  };
+}
+
+export function toAdminActionView(row: AdminAction): AdminActionView {
+  return {
+    id: row.id,
+    actorId: row.actorId ?? null,
+    actorName: row.actorName,
+    targetId: row.targetId,
+    targetEmail: row.targetEmail,
+    action: row.action,
+    detail: row.detail,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export interface ListingOptions {
+  /** Read the primary: the admin just changed something and must see it (else a replica, if any). */
+  primary?: boolean;
+  log?: Logger;
+}
+
+/** Users, newest first, optionally those whose name or email contains `q`. */
+export function listUsers(orm: Orm, { page, pageSize, q }: { page: number; pageSize: number; q?: string }, options: ListingOptions = {}) {
+  return readListing(orm, options, async (em, connectionType) => {
+    const query = em.createQueryBuilder(User, 'u', connectionType).orderBy({ id: 'desc' }).limit(pageSize).offset((page - 1) * pageSize);
+    if (q) {
+      const pattern = likePattern(q);
+      query.where("(u.name like ? escape '!' or u.email like ? escape '!')", [pattern, pattern]);
+    }
+    const [items, total] = await query.getResultAndCount();
+    return { items: items.map(toAdminUserView), page, pageSize, total, q };
+  });
+}
+
+/** The record of admin actions, newest first, optionally on one account. */
+export function listAdminActions(orm: Orm, { page, pageSize, targetId }: { page: number; pageSize: number; targetId?: number }, options: ListingOptions = {}) {
+  return readListing(orm, options, async (em, connectionType) => {
+    const where = targetId ? { targetId } : {};
+    const [items, total] = await em.findAndCount(AdminAction, where, { orderBy: { id: 'desc' }, limit: pageSize, offset: (page - 1) * pageSize, connectionType });
+    return { items: items.map(toAdminActionView), page, pageSize, total };
+  });
+}
+
+function readListing<T>(orm: Orm, options: ListingOptions, read: (em: EntityManager, connectionType: ReadConnection) => Promise<T>): Promise<T> {
+  return options.primary ? read(orm.em.fork(), 'write') : readWithFallback(orm, read, options.log);
+}
+
+/** `%` and `_` typed into a search are text, not LIKE patterns (escaped with `!`, which both dialects accept). */
+function likePattern(text: string): string {
+  return `%${text.replace(/[!%_]/g, (character) => `!${character}`)}%`;
+}
