@@ -101,7 +101,8 @@ test('a seller adds a book with a cover; a shopper finds it by typing and opens 
   await page.getByText('Your book is in the catalog.').waitFor();
 
   await page.getByRole('link', { name: 'Edit' }).first().click();
-  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  // 64×96: covers smaller than 64 px a side are refused.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAEAAAABgCAMAAACaG4TaAAAAA1BMVEWKK+JzrN2xAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAHUlEQVRYw+3BMQEAAADCoPVPbQZ/oAAAAAAAAD4DGGAAASibr7UAAAAASUVORK5CYII=', 'base64');
   await page.getByLabel('JPEG, PNG or WebP image').setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer: png });
   await page.getByRole('button', { name: 'Upload cover' }).click();
   await page.getByAltText('Current cover').waitFor();

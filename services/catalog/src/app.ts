@@ -6,7 +6,7 @@
  *   POST   /api/books                           add a book, sold by the caller  → 201 book | 400 | 401
  *   PATCH  /api/books/:id                       change (seller or admin)        → book | 403 | 404
  *   DELETE /api/books/:id                       remove (seller or admin)        → 204 | 403 | 404
- *   PUT    /api/books/:id/cover                 upload a cover (multipart "cover") → book | 413 | 415
+ *   PUT    /api/books/:id/cover                 upload a cover (multipart "cover") → book | 400 | 413 | 415 | 429
  *   GET    /api/sellers/me/books                the caller's books (primary)    → {items, page, pageSize, total}
  *   POST   /api/reservations                    reserve all or nothing (service) → 201 {orderId, items} | 409
  *   POST   /api/reservations/:orderId/commit    mark sold (service)             → 200 | 404 | 409
@@ -21,7 +21,7 @@
 import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
 import { acceptedServiceTokens, authenticate, requirePrincipal, requireServiceToken, tokenCheckReadiness, type AuthVariables, type Principal, type TokenVerifier } from '@bookstore/shared/auth';
-import { pingPrimary, type EntityManager, type Orm } from '@bookstore/shared/db';
+import { pingPrimary, transaction, type EntityManager, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import { readConsistencyHeader } from '@bookstore/shared/http';
 import { readForm, validJson, validParams, validQuery } from '@bookstore/shared/validation';
@@ -29,7 +29,7 @@ import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
 import { bookToChange, createBook, findBook, removeBook, searchBooks, sellerBooks, toBookJson, updateBook } from './books.ts';
 import type { CatalogConfig } from './config.ts';
-import { coverFileName, coverMimeTypes, storeCover } from './covers.ts';
+import { countCoverUpload, coverFileName, coverMimeTypes, encodeCover, keepCoverStored, removeUnusedCover, storeCover } from './covers.ts';
 import { Book } from './entities.ts';
 import { bookDetail, bookForm, bookGrid, bookResults, catalogSection, sellerList } from './fragments.ts';
 import { html, notice } from '@bookstore/shared/html';
@@ -40,7 +40,8 @@ export interface CatalogDeps {
   orm: Orm;
   verifier: Pick<TokenVerifier, 'verify' | 'status' | 'refresh'>;
   log: Logger;
-  config: Pick<CatalogConfig, 'SERVICE_TOKEN' | 'UPLOADS_DIR' | 'MAX_COVER_BYTES'> & Partial<Pick<CatalogConfig, 'SERVICE_TOKENS_ACCEPTED' | 'LISTING_MAX_AGE_SECONDS' | 'REQUEST_TIME_BUDGET_MS'>>;
+  config: Pick<CatalogConfig, 'SERVICE_TOKEN' | 'UPLOADS_DIR' | 'MAX_COVER_BYTES'> &
+    Partial<Pick<CatalogConfig, 'SERVICE_TOKENS_ACCEPTED' | 'LISTING_MAX_AGE_SECONDS' | 'REQUEST_TIME_BUDGET_MS' | 'COVER_UPLOADS_PER_HOUR'>>;
 }
 
 type Env = { Variables: AuthVariables & { deps: CatalogDeps; em: EntityManager; requestId: string } };
@@ -116,7 +117,7 @@ const changeBook = factory.createHandlers(validParams(idParam), validJson(bookPa
 });
 
 const deleteBook = factory.createHandlers(validParams(idParam), async (c) => {
-  await removeBook(c.var.em, c.req.valid('param').id, requirePrincipal(c.var));
+  await removeBook(c.var.em, c.req.valid('param').id, requirePrincipal(c.var), { uploadsDir: c.var.deps.config.UPLOADS_DIR });
   return c.body(null, 204);
 });
 
@@ -251,7 +252,7 @@ const submitBookEdit = factory.createHandlers(async (c) => {
 const submitDelete = factory.createHandlers(async (c) => {
   const found = await bookForChange(c);
   if (found instanceof Response) return found;
-  await removeBook(c.var.em, found.id, c.var.principal!);
+  await removeBook(c.var.em, found.id, c.var.principal!, { uploadsDir: c.var.deps.config.UPLOADS_DIR });
   return c.redirect('/sell?done=deleted', 303);
 });
 
@@ -262,7 +263,9 @@ const submitCover = factory.createHandlers(async (c) => {
     await saveCover(c, found.id);
   } catch (error) {
     if (!(error instanceof ProblemError)) throw error;
-    return c.html(bookForm({ book: toBookJson(found), errors: { cover: error.extra.errors?.cover ?? error.detail } }), error.status);
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value); // Retry-After of a 429
+    const { errors } = error.extra as { errors?: Record<string, string> };
+    return c.html(bookForm({ book: toBookJson(found), errors: { cover: errors?.cover ?? error.detail } }), error.status);
   }
   return c.redirect(`/sell/${found.id}/edit`, 303);
 });
@@ -290,22 +293,39 @@ async function bookForChange(c: Context<Env>): Promise<Book | Response> {
   }
 }
 
-/** Stores the uploaded "cover" file for a book the caller may change, and points the book at it. */
+/**
+ * Re-encodes the uploaded "cover" file for a book the caller may change (covers.ts), points the book
+ * at it, and removes the cover it had unless another book shows that one too. Each attempt that gets
+ * this far counts towards the caller's hourly limit, refused or not: decoding is the costly part.
+ */
 async function saveCover(c: Context<Env>, bookId: number): Promise<Book> {
-  const book = await bookToChange(c.var.em, bookId, requirePrincipal(c.var));
+  const caller = requirePrincipal(c.var);
+  await bookToChange(c.var.em, bookId, caller);
   const type = c.req.header('content-type') ?? '';
   if (!type.startsWith('multipart/form-data')) {
     throw new ProblemError(415, 'Upload the cover as multipart/form-data with a "cover" file field', { errors: { cover: 'is missing' } });
   }
   const upload = (await readForm(c))['cover'];
   if (!(upload instanceof File)) throw new ProblemError(400, 'Choose an image file to upload', { errors: { cover: 'is missing' } });
-  const { UPLOADS_DIR, MAX_COVER_BYTES } = c.var.deps.config;
+  const { UPLOADS_DIR, MAX_COVER_BYTES, COVER_UPLOADS_PER_HOUR = 30 } = c.var.deps.config;
+  if (upload.size === 0) throw new ProblemError(400, 'The cover file is empty', { errors: { cover: 'is empty' } });
   if (upload.size > MAX_COVER_BYTES) {
     throw new ProblemError(413, `The cover is too large: at most ${Math.floor(MAX_COVER_BYTES / 1024)} KiB`, { errors: { cover: 'is too large' } });
   }
-  book.coverFile = await storeCover(UPLOADS_DIR, new Uint8Array(await upload.arrayBuffer()), MAX_COVER_BYTES);
-  book.updatedAt = new Date();
-  await c.var.em.flush();
+  await countCoverUpload(c.var.em, caller.userId, COVER_UPLOADS_PER_HOUR);
+  const cover = await encodeCover(new Uint8Array(await upload.arrayBuffer()));
+  const file = await storeCover(UPLOADS_DIR, cover);
+  const { book, previous } = await transaction(c.var.em, async (tx) => {
+    const book = await bookToChange(tx, bookId, caller, { lock: true });
+    const previous = book.coverFile;
+    tx.assign(book, { coverFile: file, updatedAt: new Date() });
+    return { book, previous };
+  }).catch(async (error: unknown) => {
+    await removeUnusedCover(c.var.em, UPLOADS_DIR, file); // the book went away meanwhile: nobody may show the new files
+    throw error;
+  });
+  await keepCoverStored(UPLOADS_DIR, file, cover);
+  if (previous !== file) await removeUnusedCover(c.var.em, UPLOADS_DIR, previous);
   return book;
 }
 

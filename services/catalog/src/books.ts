@@ -4,6 +4,7 @@ import type { Principal } from '@bookstore/shared/auth';
 import { dialectOfPlatform, readWithFallback, transaction, type EntityManager, type Orm, type ReadConnection } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import type { Logger } from '@bookstore/shared/log';
+import { removeUnusedCover } from './covers.ts';
 import { Book, Reservation } from './entities.ts';
 import { maxStock, type BookInput, type BookJson, type BookPage, type BookPatch, type BookQuery } from './schemas.ts';
 import { bookColumns, countListing, indexBook, listingPage, recall, remember, unindexBook, wordTerms, type BookRow, type ReadVia } from './search.ts';
@@ -230,21 +231,26 @@ export async function updateBook(em: EntityManager, id: number, caller: Principa
  * The book's row is locked first: a reserve takes stock by updating that row, so one still running
  * has committed its reservation by the time the lock is ours, and one coming later finds the book
  * gone or retired. The reservations are then read with a locking read: it sees the latest commit,
- * never an older snapshot the transaction may hold.
+ * never an older snapshot the transaction may hold. With `uploadsDir`, its cover's files are removed
+ * afterwards unless another book shows the same image.
  */
-export async function removeBook(em: EntityManager, id: number, caller: Principal): Promise<'deleted' | 'retired'> {
-  return transaction(em, async (tx) => {
+export async function removeBook(em: EntityManager, id: number, caller: Principal, options: { uploadsDir?: string } = {}): Promise<'deleted' | 'retired'> {
+  const { outcome, coverFile } = await transaction(em, async (tx) => {
     const book = await bookToChange(tx, id, caller, { lock: true });
+    const coverFile = book.coverFile;
     const ordered = await tx.findOne(Reservation, { bookId: id }, { fields: ['id'], lockMode: LockMode.PESSIMISTIC_READ });
     await unindexBook(tx, id);
     await countSellerBooks(tx, book.sellerId, -1);
     if (ordered) {
-      book.deletedAt = new Date();
+      // Orders show a retired book's title, never its cover: the cover may go.
+      Object.assign(book, { deletedAt: new Date(), coverFile: null });
       await tx.flush();
-      return 'retired';
+      return { outcome: 'retired' as const, coverFile };
     }
     tx.remove(book);
     await tx.flush();
-    return 'deleted';
+    return { outcome: 'deleted' as const, coverFile };
   });
+  if (options.uploadsDir) await removeUnusedCover(em, options.uploadsDir, coverFile);
+  return outcome;
 }

@@ -10,6 +10,8 @@ export const catalogConfigSchema = tokenCheckConfig.extend({
   /** Where covers are stored: the NFS volume in Swarm, shared by every catalog replica. */
   UPLOADS_DIR: z.string().default('./data/uploads').transform((dir) => resolve(dir)),
   MAX_COVER_BYTES: z.coerce.number().int().min(1024).max(20 * 1024 * 1024).default(2 * 1024 * 1024),
+  /** Cover uploads one user may make in an hour (counted in the database, so across replicas); then 429. */
+  COVER_UPLOADS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(30),
   /**
    * How long a shopper's listing (the API's book search, the web front's catalog, results and new
    * books fragments) may be shared between visitors: how stale it may be, replica lag aside. 0 = never.

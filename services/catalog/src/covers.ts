@@ -1,49 +1,173 @@
-/** Book covers: checked by their content, stored under UPLOADS_DIR by content hash, shared by all replicas. */
+/**
+ * Book covers: decoded with limits and re-encoded (upright, no metadata) at full and card size,
+ * stored under UPLOADS_DIR by content hash, shared by all replicas, removed when no book shows them;
+ * and the per-user limit on uploads.
+ */
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
+import { dialectOfPlatform, transaction, type EntityManager } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
+import { CoverUpload } from './entities.ts';
+
+/** What a cover may be: checked on the image's header, before any pixel is decoded. */
+const limits = {
+  /** libvips refuses to decode more than this, whatever the header said (a second line of defence). */
+  inputPixels: 40_000_000,
+  maxSide: 6000,
+  minSide: 64,
+  /** The stored full-size cover fits in this square; the card is this wide. Never enlarged. */
+  fullSide: 1600,
+  cardWidth: 320,
+  /** A decode that takes longer than this is given up (a crafted file, or a machine in trouble). */
+  timeoutSeconds: 10,
+};
+
+// Each cover is decoded once: libvips' operation cache would only hold on to memory.
+sharp.cache(false);
 
 const signatures = [
-  { type: 'jpeg', ext: 'jpg', mime: 'image/jpeg', matches: (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-  { type: 'png', ext: 'png', mime: 'image/png', matches: (b: Uint8Array) => [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((v, i) => b[i] === v) },
-  {
-    type: 'webp',
-    ext: 'webp',
-    mime: 'image/webp',
-    matches: (b: Uint8Array) => ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP',
-  },
+  { format: 'jpeg', matches: (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  { format: 'png', matches: (b: Uint8Array) => [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((v, i) => b[i] === v) },
+  { format: 'webp', matches: (b: Uint8Array) => ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP' },
 ] as const;
 
 function ascii(bytes: Uint8Array, from: number, to: number): string {
   return String.fromCharCode(...bytes.subarray(from, to));
 }
 
-export const coverMimeTypes: Record<string, string> = Object.fromEntries(signatures.map((s) => [s.ext, s.mime]));
+/** Stored covers are WebP; names of older ones (stored as uploaded) end in .jpg or .png too. */
+export const coverMimeTypes: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+export const coverFileName = /^[a-f0-9]{40}\.(jpg|png|webp)$/;
 
-/** The image type of `bytes` by its magic number (whatever name or content type it came with), or null. */
-export function detectImageType(bytes: Uint8Array) {
-  return signatures.find((signature) => bytes.length >= 12 && signature.matches(bytes)) ?? null;
+const unreadable = () => new ProblemError(415, 'The cover must be a JPEG, PNG or WebP image', { errors: { cover: 'must be a JPEG, PNG or WebP image' } });
+
+/**
+ * The cover in the two sizes stored: upright (EXIF orientation applied), in sRGB, without any
+ * metadata (EXIF with GPS, XMP, IPTC, ICC), as WebP. Only JPEG, PNG and WebP are decoded, by their
+ * content (the magic number first, so no other decoder of libvips ever sees the bytes), and only
+ * after their header's dimensions passed: a 30000 × 30000 "bomb" is refused without decoding a pixel.
+ *
+ * @example
+ * const { full, card } = await encodeCover(new Uint8Array(await file.arrayBuffer()));
+ */
+export async function encodeCover(bytes: Uint8Array): Promise<{ full: Buffer; card: Buffer }> {
+  const format = signatures.find((signature) => bytes.length >= 12 && signature.matches(bytes))?.format;
+  if (!format) throw unreadable();
+  const decoder = () => sharp(bytes, { limitInputPixels: limits.inputPixels, failOn: 'error', pages: 1 }).timeout({ seconds: limits.timeoutSeconds });
+  // The header alone, read without the pixel limit (which would refuse a bomb as "unreadable"): dimensions are checked below.
+  const header = await sharp(bytes, { limitInputPixels: false, pages: 1 })
+    .metadata()
+    .catch(() => null);
+  if (!header || header.format !== format || !header.width || !header.height) throw unreadable();
+  const { width, height } = header.autoOrient ?? header;
+  if (width > limits.maxSide || height > limits.maxSide) {
+    throw new ProblemError(400, `The cover is ${width} × ${height} pixels: at most ${limits.maxSide} × ${limits.maxSide}`, { errors: { cover: `must be at most ${limits.maxSide} × ${limits.maxSide} pixels` } });
+  }
+  if (width < limits.minSide || height < limits.minSide) {
+    throw new ProblemError(400, `The cover is too small (${width} × ${height} pixels): at least ${limits.minSide} × ${limits.minSide}`, { errors: { cover: `is too small: at least ${limits.minSide} × ${limits.minSide} pixels` } });
+  }
+  // Decoded once, at full size; both files are encoded from those pixels.
+  const decoded = await decoder()
+    .autoOrient()
+    .resize({ width: limits.fullSide, height: limits.fullSide, fit: 'inside', withoutEnlargement: true })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch(() => {
+      throw unreadable();
+    });
+  const pixels = () => sharp(decoded.data, { raw: decoded.info });
+  const full = await pixels().webp({ quality: 82 }).toBuffer();
+  const card = await pixels().resize({ width: limits.cardWidth, withoutEnlargement: true }).webp({ quality: 78 }).toBuffer();
+  return { full, card };
 }
 
 /**
- * Stores a cover and returns its file name: the SHA-256 of the content plus the extension, so the
- * same image is stored once and a name never changes meaning (served with immutable caching).
- * Written to a temporary name first, then renamed: readers on other nodes never see half a file.
+ * The card-size file of a cover: named from the full-size file's name (so a listing, which knows only
+ * that, can point at it) in the same shape, which the web front's cover proxy accepts. Covers stored
+ * before there were cards (.jpg, .png) have none: their card is the full-size file.
  */
-export async function storeCover(dir: string, bytes: Uint8Array, maxBytes: number): Promise<string> {
-  if (bytes.length === 0) throw new ProblemError(400, 'The cover file is empty', { errors: { cover: 'is empty' } });
-  if (bytes.length > maxBytes) {
-    throw new ProblemError(413, `The cover is too large: at most ${Math.floor(maxBytes / 1024)} KiB`, { errors: { cover: 'is too large' } });
-  }
-  const kind = detectImageType(bytes);
-  if (!kind) throw new ProblemError(415, 'The cover must be a JPEG, PNG or WebP image', { errors: { cover: 'must be a JPEG, PNG or WebP image' } });
-  const name = `${createHash('sha256').update(bytes).digest('hex').slice(0, 40)}.${kind.ext}`;
+export function cardFileOf(file: string): string {
+  if (!file.endsWith('.webp')) return file;
+  return `${createHash('sha256').update(`card:${file}`).digest('hex').slice(0, 40)}.webp`;
+}
+
+/**
+ * Stores a cover, both sizes, and returns the full-size file's name: the SHA-256 of its content
+ * (40 hex digits) plus `.webp`, so the same image is stored once and a name never changes meaning
+ * (served with immutable caching). Each file is written to a temporary name, then renamed: readers
+ * on other nodes never see half a file.
+ */
+export async function storeCover(dir: string, cover: { full: Buffer; card: Buffer }): Promise<string> {
+  const file = `${createHash('sha256').update(cover.full).digest('hex').slice(0, 40)}.webp`;
   await mkdir(dir, { recursive: true });
+  await writeAtomically(dir, file, cover.full);
+  await writeAtomically(dir, cardFileOf(file), cover.card);
+  return file;
+}
+
+/**
+ * After a book was pointed at `file`: writes again whichever of its files is missing. A book letting
+ * go of the same image at the same moment may have removed them between `storeCover` and the commit.
+ */
+export async function keepCoverStored(dir: string, file: string, cover: { full: Buffer; card: Buffer }): Promise<void> {
+  for (const [name, bytes] of [[file, cover.full], [cardFileOf(file), cover.card]] as const) {
+    if (!(await stat(join(dir, name)).catch(() => null))) await writeAtomically(dir, name, bytes);
+  }
+}
+
+async function writeAtomically(dir: string, name: string, bytes: Uint8Array): Promise<void> {
   const temporary = join(dir, `.${name}.${crypto.randomUUID()}.tmp`);
   await writeFile(temporary, bytes);
   await rename(temporary, join(dir, name));
-  return name;
 }
 
-export const coverFileName = /^[a-f0-9]{40}\.(jpg|png|webp)$/;
+/**
+ * Removes a cover's files (full and card size) unless a book still shows it: files are shared by
+ * every book with the same image. Call it after the change that let go of the file has committed.
+ *
+ * On MySQL/MariaDB the look-up is a locking read on the cover_file index: a book being pointed at this
+ * file right now waits until the files are gone, and `keepCoverStored` then writes them again.
+ *
+ * @example
+ * await removeUnusedCover(em, config.UPLOADS_DIR, 'b1946ac92492d2347c6235b4d2611184b1946ac9.webp');
+ */
+export async function removeUnusedCover(em: EntityManager, dir: string, file: string | null | undefined): Promise<void> {
+  if (!file || !coverFileName.test(file)) return;
+  const lock = dialectOfPlatform(em) === 'mysql' ? ' for update' : '';
+  await transaction(em, async (tx) => {
+    const [shown] = await tx.execute('select id from books where cover_file = ? limit 1' + lock, [file]);
+    if (shown) return;
+    await Promise.all([file, cardFileOf(file)].map((name) => rm(join(dir, name), { force: true })));
+  });
+}
+
+const hourMs = 3_600_000;
+
+/**
+ * Counts a cover upload by `userId`, or refuses it (429 with Retry-After) when they made `perHour`
+ * in the last hour. Counted in the database, so every replica shares the count: the upload is
+ * written first, then the hour's are counted, so two at once can never both slip past the limit.
+ *
+ * @example
+ * await countCoverUpload(em, principal.userId, config.COVER_UPLOADS_PER_HOUR);
+ */
+export async function countCoverUpload(em: EntityManager, userId: number, perHour: number): Promise<void> {
+  const now = new Date();
+  const since = new Date(now.getTime() - hourMs);
+  const fork = em.fork();
+  const mine = fork.create(CoverUpload, { userId, uploadedAt: now });
+  await fork.flush();
+  const recent = await fork.find(CoverUpload, { userId, uploadedAt: { $gt: since } }, { fields: ['id', 'uploadedAt'], orderBy: { uploadedAt: 'asc', id: 'asc' }, connectionType: 'write' });
+  if (recent.length <= perHour) {
+    await fork.nativeDelete(CoverUpload, { userId, uploadedAt: { $lte: since } });
+    return;
+  }
+  await fork.nativeDelete(CoverUpload, { id: mine.id });
+  // The others' count falls below the limit when this one of them is an hour old.
+  const others = recent.filter((upload) => upload.id !== mine.id);
+  const freedAt = others[Math.max(0, others.length - perHour)]!.uploadedAt.getTime() + hourMs;
+  const retryAfter = Math.min(3600, Math.max(1, Math.ceil((freedAt - now.getTime()) / 1000)));
+  throw new ProblemError(429, `At most ${perHour} cover uploads per hour: try again in ${Math.ceil(retryAfter / 60)} minutes`, { errors: { cover: `at most ${perHour} cover uploads per hour` } }, { 'retry-after': String(retryAfter) });
+}

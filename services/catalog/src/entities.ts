@@ -13,6 +13,8 @@ export const Book = defineEntity({
     { name: 'books_live_price_cents_id_index', properties: ['deletedAt', 'priceCents', 'id'] },
     { name: 'books_live_title_id_index', properties: ['deletedAt', 'title', 'id'] },
     { name: 'books_seller_live_created_at_id_index', properties: ['sellerId', 'deletedAt', 'createdAt', 'id'] },
+    // Is a cover file still shown by some book? (src/covers.ts, before removing it)
+    { name: 'books_cover_file_index', properties: ['coverFile'] },
   ],
   // Stock can never go negative, whatever the code above it does.
   checks: [{ name: 'books_stock_check', expression: 'stock >= 0' }],
@@ -26,7 +28,7 @@ export const Book = defineEntity({
     stock: p.integer(),
     sellerId: p.integer(),
     sellerName: p.string().length(100),
-    /** File name under UPLOADS_DIR: the content hash plus extension. */
+    /** The full-size cover's file name under UPLOADS_DIR (its content hash plus extension); src/covers.ts names its card. */
     coverFile: p.string().length(100).nullable(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
@@ -77,4 +79,17 @@ export const OrderRelease = defineEntity({
 });
 export type OrderRelease = InferEntity<typeof OrderRelease>;
 
-export const entities = [Book, Reservation, OrderRelease];
+/** One cover upload by one user: the rate limit counts those of the last hour (older ones are deleted as it goes). */
+export const CoverUpload = defineEntity({
+  name: 'CoverUpload',
+  tableName: 'cover_uploads',
+  indexes: [{ name: 'cover_uploads_user_id_uploaded_at_index', properties: ['userId', 'uploadedAt'] }],
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    userId: p.integer(),
+    uploadedAt: p.datetime(),
+  },
+});
+export type CoverUpload = InferEntity<typeof CoverUpload>;
+
+export const entities = [Book, Reservation, OrderRelease, CoverUpload];

@@ -1,6 +1,7 @@
 /** Catalog's HTML fragments for the web front: the catalog with its filters, a book, the seller's pages. */
 import { field, formAlert, formatPrice, html, pagination, queryString, textArea, type Html } from '@bookstore/shared/html';
 import type { Principal } from '@bookstore/shared/auth';
+import { cardFileOf } from './covers.ts';
 import { bookSorts, type BookJson, type BookPage, type BookQuery } from './schemas.ts';
 
 const sortLabels: Record<(typeof bookSorts)[number], string> = {
@@ -88,9 +89,16 @@ function bookCard(book: BookJson): Html {
   </article>`;
 }
 
+/** A book's cover: in a card, the card-size file (320 px wide); on its page, the full-size one. */
 function cover(book: BookJson, size: 'card' | 'detail' = 'card'): Html {
-  if (book.coverUrl) return html`<img class="cover" src="${book.coverUrl}" alt="Cover of ${book.title}" loading="${size === 'card' ? 'lazy' : 'eager'}">`;
+  if (book.coverUrl && size === 'card') return html`<img class="cover" src="${cardUrlOf(book.coverUrl)}" alt="Cover of ${book.title}" loading="lazy">`;
+  if (book.coverUrl) return html`<img class="cover" src="${book.coverUrl}" alt="Cover of ${book.title}" loading="eager">`;
   return html`<div class="cover" aria-hidden="true">${book.title.trim().charAt(0).toUpperCase()}</div>`;
+}
+
+function cardUrlOf(coverUrl: string): string {
+  const file = coverUrl.slice(coverUrl.lastIndexOf('/') + 1);
+  return `${coverUrl.slice(0, coverUrl.length - file.length)}${cardFileOf(file)}`;
 }
 
 function stockState(stock: number): Html {
@@ -176,7 +184,7 @@ export function bookForm(view: BookFormView): Html {
 function coverForm(book: BookJson, error?: string): Html {
   return html`<form class="card form wide" method="post" action="/sell/${book.id}/cover" enctype="multipart/form-data">
     <h2>Cover</h2>
-    ${book.coverUrl ? html`<img class="cover small" src="${book.coverUrl}" alt="Current cover">` : html`<p class="muted">No cover yet.</p>`}
+    ${book.coverUrl ? html`<img class="cover small" src="${cardUrlOf(book.coverUrl)}" alt="Current cover">` : html`<p class="muted">No cover yet.</p>`}
     ${field({ label: 'JPEG, PNG or WebP image', name: 'cover', type: 'file', accept: 'image/jpeg,image/png,image/webp', error, required: true })}
     <div class="actions"><button type="submit">Upload cover</button></div>
   </form>`;

@@ -1,8 +1,10 @@
-/** Book covers through the API: checked by content, stored by content hash, served for a year, shared by replicas. */
+/** Book covers through the API: checked by content, re-encoded, stored by content hash, served for a year, shared by replicas. */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
 import { bearer, eventually, testServiceToken } from '@bookstore/shared/testing/http';
 import type { ServedTestAuth } from '../../auth/test/support.ts';
 import type { BookJson } from '../src/schemas.ts';
@@ -44,7 +46,7 @@ function pngChunk(type: string, data: Uint8Array): Uint8Array {
 
 type Bytes = Uint8Array<ArrayBuffer>;
 
-/** A valid 1x1 RGBA PNG of the given colour: a different colour is a different image (and file name). */
+/** A valid 1x1 RGBA PNG of the given colour: a real PNG, but too small to be a cover. */
 function png([r, g, b, a]: [number, number, number, number]): Bytes {
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);
@@ -62,26 +64,15 @@ function png([r, g, b, a]: [number, number, number, number]): Bytes {
   );
 }
 
-/** The start of a JFIF JPEG: all the service sniffs. */
-function jpeg(seed: number): Bytes {
-  return Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, seed, 0xff, 0xd9]);
-}
-
-/** A RIFF/WEBP header with a VP8L chunk tag and some padding. */
-function webp(seed: number): Bytes {
-  const bytes = new Uint8Array(32);
-  bytes.set(new TextEncoder().encode('RIFF'), 0);
-  new DataView(bytes.buffer).setUint32(4, bytes.length - 8, true);
-  bytes.set(new TextEncoder().encode('WEBPVP8L'), 8);
-  bytes[31] = seed;
-  return bytes;
+let colours = 0;
+/** A 200 × 300 image of a colour no other test uploads, in `format`: a different colour is a different file. */
+async function image(format: 'png' | 'jpeg' | 'webp' = 'png'): Promise<Bytes> {
+  const n = ++colours;
+  const picture = sharp({ create: { width: 200, height: 300, channels: 3, background: { r: n % 256, g: (n * 7) % 256, b: 0x80 } } });
+  return new Uint8Array(await picture.toFormat(format).toBuffer());
 }
 
 // --- calls ---------------------------------------------------------------------------------------
-
-let colours = 0;
-/** A PNG no other test uploads. */
-const uniquePng = () => png([++colours, 0x40, 0x80, 0xff]);
 
 function coverForm(bytes: Bytes, name = 'x.png', type = 'image/png'): FormData {
   const form = new FormData();
@@ -115,75 +106,83 @@ async function expectProblem(response: Response, status: number): Promise<string
 }
 
 const fileOf = (coverUrl: string | null) => {
-  expect(coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.(png|jpg|webp)$/);
+  expect(coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.webp$/);
   return coverUrl!.slice('/covers/'.length);
 };
 
+/** The cover as stored: what every replica serves. */
+const storedBytes = (coverUrl: string | null) => new Uint8Array(readFileSync(join(catalog.uploadsDir, fileOf(coverUrl))));
+
 // --- tests -------------------------------------------------------------------------------------
 
-test('a PNG cover is stored under its content hash and served with a year of immutable caching', async () => {
+test('a PNG cover is stored re-encoded (WebP) under its content hash and served with a year of immutable caching', async () => {
   const book = await catalog.addBook(seller);
   expect(book.coverUrl).toBeNull();
-  const bytes = uniquePng();
+  const bytes = await image();
 
   const updated = await upload(book.id, bytes);
   expect(updated.id).toBe(book.id);
-  expect(updated.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.png$/);
   const name = fileOf(updated.coverUrl);
   expect((await getBook(book.id)).coverUrl).toBe(updated.coverUrl);
 
   const served = await catalog.app.request(updated.coverUrl!);
   expect(served.status).toBe(200);
-  expect(served.headers.get('content-type')).toBe('image/png');
+  expect(served.headers.get('content-type')).toBe('image/webp');
   const caching = served.headers.get('cache-control') ?? '';
   expect(caching).toContain('immutable');
   expect(caching).toContain('max-age=31536000');
-  expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes);
+  const servedBytes = new Uint8Array(await served.arrayBuffer());
+  expect(servedBytes).not.toEqual(bytes); // re-encoded, never the bytes as sent
 
   const stored = join(catalog.uploadsDir, name);
   expect(existsSync(stored)).toBe(true);
-  expect(new Uint8Array(readFileSync(stored))).toEqual(bytes);
+  expect(new Uint8Array(readFileSync(stored))).toEqual(servedBytes);
+  expect(name.slice(0, 40)).toBe(createHash('sha256').update(servedBytes).digest('hex').slice(0, 40));
+  expect(await sharp(servedBytes).metadata()).toMatchObject({ format: 'webp', width: 200, height: 300 });
   // Written to a temporary name and renamed: nothing half-written is left behind.
   expect(readdirSync(catalog.uploadsDir).filter((file) => file.endsWith('.tmp'))).toEqual([]);
 });
 
-test('the same image for another book is the same file; JPEG and WebP are accepted as .jpg and .webp', async () => {
+test('the same image for another book is the same file; JPEG and WebP are accepted too (stored as WebP)', async () => {
   const [first, second, third] = [await catalog.addBook(seller), await catalog.addBook(seller), await catalog.addBook(seller)];
-  const bytes = uniquePng();
+  const bytes = await image();
   const a = await upload(first.id, bytes, 'front.png');
   const b = await upload(second.id, bytes, 'another-name.png');
   expect(b.coverUrl).toBe(a.coverUrl!);
-  const c = await upload(third.id, uniquePng());
+  const c = await upload(third.id, await image());
   expect(c.coverUrl).not.toBe(a.coverUrl!); // a different image is a different file
   expect(readdirSync(catalog.uploadsDir).filter((file) => file === fileOf(a.coverUrl))).toHaveLength(1);
 
   const jpegBook = await catalog.addBook(seller);
-  const jpegBytes = jpeg(1);
-  const withJpeg = await upload(jpegBook.id, jpegBytes, 'photo.jpeg', 'image/jpeg');
-  expect(withJpeg.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.jpg$/);
+  const withJpeg = await upload(jpegBook.id, await image('jpeg'), 'photo.jpeg', 'image/jpeg');
 
   const webpBook = await catalog.addBook(seller);
-  const webpBytes = webp(1);
-  const withWebp = await upload(webpBook.id, webpBytes, 'art.webp', 'image/webp');
-  expect(withWebp.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.webp$/);
+  const withWebp = await upload(webpBook.id, await image('webp'), 'art.webp', 'image/webp');
 
-  for (const [url, type, sent] of [[withJpeg.coverUrl!, 'image/jpeg', jpegBytes], [withWebp.coverUrl!, 'image/webp', webpBytes]] as const) {
-    const served = await catalog.app.request(url);
+  for (const url of [withJpeg.coverUrl, withWebp.coverUrl]) {
+    const served = await catalog.app.request(url!);
     expect(served.status).toBe(200);
-    expect(served.headers.get('content-type')).toBe(type);
-    expect(new Uint8Array(await served.arrayBuffer())).toEqual(sent);
+    expect(served.headers.get('content-type')).toBe('image/webp');
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(storedBytes(url));
   }
 });
 
-test('the type comes from the content: PNG bytes named notes.txt are a .png cover', async () => {
+test('the type comes from the content: PNG bytes named notes.txt are a cover', async () => {
   const book = await catalog.addBook(seller);
-  const updated = await upload(book.id, uniquePng(), 'notes.txt', 'text/plain');
-  expect(updated.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.png$/);
+  const updated = await upload(book.id, await image(), 'notes.txt', 'text/plain');
+  expect(updated.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.webp$/);
+});
+
+test('a real PNG of 1 × 1 pixel is refused with 400: too small to be a cover', async () => {
+  const book = await catalog.addBook(seller);
+  const detail = await expectProblem(await putCover(book.id, coverForm(png([1, 2, 3, 4]))), 400);
+  expect(detail).toContain('too small');
+  expect((await getBook(book.id)).coverUrl).toBeNull();
 });
 
 test('a text file renamed cover.png is refused with 415 and the cover stays what it was', async () => {
   const book = await catalog.addBook(seller);
-  const before = await upload(book.id, uniquePng());
+  const before = await upload(book.id, await image());
   expect(before.coverUrl).not.toBeNull();
   const filesBefore = readdirSync(catalog.uploadsDir).sort();
 
@@ -217,15 +216,15 @@ test('a cover over the limit is refused with 413', async () => {
 
 test("another seller cannot change a book's cover (403); an admin can", async () => {
   const book = await catalog.addBook(seller);
-  const original = await upload(book.id, uniquePng());
+  const original = await upload(book.id, await image());
 
   const other = await auth.signUp('Other Seller');
-  await expectProblem(await putCover(book.id, coverForm(uniquePng()), other.token), 403);
+  await expectProblem(await putCover(book.id, coverForm(await image()), other.token), 403);
   expect((await getBook(book.id)).coverUrl).toBe(original.coverUrl);
 
   const admin = await auth.signUp('Admin', 'admin');
-  const byAdmin = await upload(book.id, uniquePng(), 'x.png', 'image/png', admin.token);
-  expect(byAdmin.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.png$/);
+  const byAdmin = await upload(book.id, await image(), 'x.png', 'image/png', admin.token);
+  expect(byAdmin.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.webp$/);
   expect(byAdmin.coverUrl).not.toBe(original.coverUrl);
   expect(byAdmin.sellerId).toBe(original.sellerId); // still the seller's book
   expect((await getBook(book.id)).coverUrl).toBe(byAdmin.coverUrl);
@@ -235,7 +234,7 @@ test('a form without a "cover" file is refused with 400', async () => {
   const book = await catalog.addBook(seller);
 
   const otherField = new FormData();
-  otherField.set('image', new File([uniquePng()], 'x.png', { type: 'image/png' }));
+  otherField.set('image', new File([await image()], 'x.png', { type: 'image/png' }));
   const detail = await expectProblem(await putCover(book.id, otherField), 400);
   expect(detail.length).toBeGreaterThan(5);
 
@@ -248,7 +247,7 @@ test('a form without a "cover" file is refused with 400', async () => {
 
 test('a second replica on the same database and uploads volume serves the same cover', async () => {
   const book = await catalog.addBook(seller);
-  const bytes = uniquePng();
+  const bytes = await image();
   const updated = await upload(book.id, bytes);
 
   const replica = await startTestCatalog(auth.url, { databaseUrl: catalog.url, uploadsDir: catalog.uploadsDir });
@@ -257,9 +256,9 @@ test('a second replica on the same database and uploads volume serves the same c
     expect((await getBook(book.id, replica.app)).coverUrl).toBe(updated.coverUrl);
     const served = await replica.app.request(updated.coverUrl!);
     expect(served.status).toBe(200);
-    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(served.headers.get('content-type')).toBe('image/webp');
     expect(served.headers.get('cache-control')).toContain('immutable');
-    expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes);
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(storedBytes(updated.coverUrl));
   } finally {
     await replica.close();
   }
@@ -300,7 +299,7 @@ test('path tricks and unknown cover names answer 404', async () => {
 
 test('a second catalog process on the same database and uploads directory serves the same cover', async () => {
   const book = await catalog.addBook(seller);
-  const bytes = uniquePng();
+  const bytes = await image();
   const updated = await upload(book.id, bytes);
   const port = 41_000 + Math.floor(Math.random() * 2000);
   const second = Bun.spawn(['bun', join(import.meta.dir, '../src/main.ts')], {
@@ -317,7 +316,7 @@ test('a second catalog process on the same database and uploads directory serves
     const served = await fetch(`${base}${updated.coverUrl}`);
     expect(served.status).toBe(200);
     expect(served.headers.get('cache-control')).toContain('max-age=31536000');
-    expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes);
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(storedBytes(updated.coverUrl));
   } finally {
     second.kill('SIGTERM');
     await second.exited;

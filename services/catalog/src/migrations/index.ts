@@ -5,6 +5,7 @@ import { Migration20261125020000_order_releases } from './Migration2026112502000
 import { Migration20261126000000_reservation_sellers } from './Migration20261126000000_reservation_sellers.ts';
 import { Migration20261127000000_search_words } from './Migration20261127000000_search_words.ts';
 import { Migration20261127010000_book_creation_keys } from './Migration20261127010000_book_creation_keys.ts';
+import { Migration20261128000000_cover_files } from './Migration20261128000000_cover_files.ts';
 
 export const migrations = [
   Migration20261125000000_initial,
@@ -13,4 +14,5 @@ export const migrations = [
   Migration20261126000000_reservation_sellers,
   Migration20261127000000_search_words,
   Migration20261127010000_book_creation_keys,
+  Migration20261128000000_cover_files,
 ];
