@@ -234,6 +234,19 @@ export async function pingPrimary(orm: Orm): Promise<void> {
 
 /** After a replica fails, reads skip replicas for this long before trying them again. */
 const replicaPauseMs = 30_000;
+/**
+ * Longest a replica may take to answer a read before it is treated as down: a replica that hangs
+ * (a frozen host, a network that drops packets) would otherwise hold every shopper's page.
+ */
+const replicaReadMs = 2000;
+
+/** `work`'s result, or a connection-like "timed out" error once `ms` have passed (the work is left to finish). */
+function answeredWithin<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`replica read timeout after ${ms} ms`)), ms)));
+  work.catch(() => {}); // if it fails after the timeout, nobody is waiting for it
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 const replicasPausedUntil = new WeakMap<Orm, number>();
 
 /** Where a read runs: pass it to every query of a `readWithFallback` callback. */
@@ -252,7 +265,7 @@ export async function readWithFallback<T>(orm: Orm, read: (em: EntityManager, co
   const fromPrimary = () => read(orm.em.fork(), 'write');
   if (!hasReplicas(orm) || (replicasPausedUntil.get(orm) ?? 0) > Date.now()) return fromPrimary();
   try {
-    return await read(orm.em.fork(), 'read');
+    return await answeredWithin(replicaReadMs, read(orm.em.fork(), 'read'));
   } catch (error) {
     if (!isConnectionError(error)) throw error;
     log?.warn('read replica unavailable, reading from primary', { error: (error as Error).message });
