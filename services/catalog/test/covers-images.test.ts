@@ -12,6 +12,7 @@ import { createApp } from '../src/app.ts';
 import { cardFileOf, encodeCover, keepCoverStored, removeUnusedCover, storeCover } from '../src/covers.ts';
 import type { BookJson } from '../src/schemas.ts';
 import { startCatalogWithSeller, type TestCatalog } from './support.ts';
+import { pngChunk } from './png.ts';
 
 let auth: ServedTestAuth;
 let catalog: TestCatalog;
@@ -47,25 +48,6 @@ async function photoWithGps(): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(bytes);
 }
 
-const crcTable = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const chunk = new Uint8Array(12 + data.length);
-  const view = new DataView(chunk.buffer);
-  view.setUint32(0, data.length);
-  chunk.set(new TextEncoder().encode(type), 4);
-  chunk.set(data, 8);
-  view.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)));
-  return chunk;
-}
 
 /** A decompression bomb: a small PNG whose header declares `side` × `side` RGBA pixels (3.6 GB at 30000). */
 function pngBomb(side: number): Uint8Array<ArrayBuffer> {
