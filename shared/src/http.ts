@@ -1,13 +1,13 @@
 /** The one HTTP client between our processes: a time budget per call, one retry when it is safe, request ids carried along. */
 import { requestContext } from './log.ts';
 
-/** The called service did not answer in time, or could not be reached, or answered 5xx. */
 /**
  * `X-Read-Consistency: primary` asks a service to read from its primary database, for a caller who
  * has just changed something (read-your-writes); services honour it only for a signed-in caller.
  */
 export const readConsistencyHeader = 'x-read-consistency';
 
+/** The called service did not answer in time, or could not be reached, or answered 5xx. */
 export class ServiceUnavailableError extends Error {
   constructor(
     readonly service: string,

@@ -55,7 +55,7 @@ export async function submitServiceForm(c: Context<WebEnv>, page: ServicePage, p
   } catch (error) {
     if (!(error instanceof ServiceUnavailableError)) throw error;
     // Sent but not answered: it may have been done (a payment, say). Say so, instead of "nothing changed".
-    if (error.sent) return respond(c, page.title, html`<div class="card">${unavailableBox(page.label, page.home)}<p class="hint">We could not confirm whether this went through. Check <a href="/orders">your orders</a> before trying again.</p></div>`, 503);
+    if (error.sent) return respond(c, page.title, html`<div class="card">${unavailableBox(page.label, page.home)}<p class="hint">We could not confirm whether this went through. Check <a href="${page.home}">the page it would change</a> before trying again; sending the same form again will not do it twice.</p></div>`, 503);
     return respond(c, page.title, unavailable, 503);
   }
   // Done (a 303, or htmx's fragment of the new state): this viewer reads fresh for a while.
