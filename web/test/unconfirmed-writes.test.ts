@@ -9,7 +9,7 @@ import { downUrl, sessionCookieFrom, startTestWeb } from './support.ts';
 
 let auth: ServedTestAuth;
 /** Reads each request, then hangs up without a word: the request was delivered, its outcome unknown. */
-let hangsUp: ReturnType<typeof Bun.listen>;
+let hangsUp: Bun.TCPSocketListener<undefined>;
 let cookie = '';
 
 beforeAll(async () => {
