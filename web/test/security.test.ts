@@ -2,9 +2,10 @@
  * The security suite of the web front, over the whole shop (auth, catalog, purchase served, the web
  * front in front): markup typed into any field a page shows comes back as text on every page; every
  * page carries the secure headers; a form posted from anywhere but the shop is refused, whatever the
- * variant of the request.
+ * variant of the request; and every form, fuzzed, never gets a server error.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import fc from 'fast-check';
 import { serveCatalogWithSeller } from '../../services/catalog/test/support.ts';
 import { startTestPurchase, type TestPurchase } from '../../services/purchase/test/support.ts';
 import { sessionCookieFrom, startTestWeb, webOrigin } from './support.ts';
@@ -138,3 +139,44 @@ test('a form posted from anywhere but the shop is refused (403), whatever the va
   expect(await (await web.browse('/orders', { cookie: cookies.buyer })).text()).toContain(orderId);
   expect(await (await web.browse('/sell', { cookie: cookies.seller })).text()).not.toContain('Forged');
 });
+
+test('every form, sent with generated and mutated fields (fast-check), never gets a 5xx', async () => {
+  const year = String(new Date().getUTCFullYear() + 1);
+  const forms: [path: string, as: keyof typeof cookies | null, fields: Record<string, string>][] = [
+    ['/login', null, { email: 'someone@example.test', password: 'not the password' }],
+    ['/register', null, { name: 'Fuzzy Newcomer', email: 'fuzzy@example.test', password: 'long enough pw' }],
+    ['/cart/items', 'buyer', { bookId: '{book}', quantity: '1' }],
+    ['/cart/items/{book}', 'buyer', { quantity: '2' }],
+    ['/cart/items/{book}/remove', 'buyer', {}],
+    ['/checkout', 'buyer', { providerId: '1', key: 'fuzz-checkout-key' }],
+    ['/orders/{order}/pay', 'buyer', { cardNumber: '4242 4242 4242 4242', expMonth: '12', expYear: year, cvc: '123', holder: 'B', key: 'fuzz-pay-key' }],
+    ['/orders/{order}/delivery', 'buyer', { providerId: '2' }],
+    ['/orders/{order}/cancel', 'buyer', {}],
+    ['/sales/{order}/{book}/ship', 'seller', { trackingCode: 'SV-9' }],
+    ['/sell/new', 'seller', { title: 'Fuzzed', author: 'F', description: '', price: '3.50', stock: '2', key: 'fuzz-sell-key' }],
+    ['/sell/{book}/edit', 'seller', { title: 'Fuzzed', author: 'F', description: '', price: '3.50', stock: '2', stockWas: '5' }],
+    ['/admin/users/1/role', 'admin', { role: 'customer' }],
+  ];
+  const odd = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.constantFrom('', '0', '-1', '1e400', 'NaN', '\u0000', '\u202e', 'x'.repeat(20_000), '12.345', '９', "' or 1=1 --"));
+  let sent = 0;
+  for (const [template, as, fields] of forms) {
+    const path = template.replace('{book}', String(bookId)).replace('{order}', orderId);
+    const names = [...Object.keys(fields), 'bookId', 'quantity', 'key', 'next'];
+    const mutated = fc.oneof(
+      fc.constant(fields),
+      fc.constantFrom(...names).map((drop) => Object.fromEntries(Object.entries(fields).filter(([name]) => name !== drop))),
+      fc.tuple(fc.constantFrom(...names), odd).map(([name, value]) => ({ ...fields, [name]: value })),
+      fc.dictionary(odd, odd, { maxKeys: 4 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(mutated, fc.boolean(), async (body, htmx) => {
+        const response = await web.submit(path, Object.fromEntries(Object.entries(body).map(([name, value]) => [name, String(value).replaceAll('{book}', String(bookId))])), { ...(as ? { cookie: cookies[as] } : {}), htmx });
+        await response.arrayBuffer();
+        sent++;
+        expect({ path, body: JSON.stringify(body).slice(0, 200), status: response.status < 500 ? 'below 500' : response.status }).toMatchObject({ status: 'below 500' });
+      }),
+      { numRuns: 25, seed: 20261126 },
+    );
+  }
+  expect(sent).toBe(forms.length * 25);
+}, 120_000);
