@@ -128,6 +128,13 @@ describe('sessions', () => {
     expect(await hidden.text()).toMatch(/Name [^<]+\./);
   });
 
+  test('an overlong email or name gets "too long", not "is required"', async () => {
+    const login = await (await web.submit('/login', { email: `${'x'.repeat(5000)}@example.test`, password: 'whatever' }, { htmx: true })).text();
+    expect(login).toContain('must be at most 254 characters');
+    const register = await (await web.submit('/register', { name: 'n'.repeat(5000), email: 'long-name@example.test', password: 'long enough pw' }, { htmx: true })).text();
+    expect(register).toContain('must be at most 100 characters');
+  });
+
   test('logout ends the session: the cookie is cleared and the old token no longer works anywhere', async () => {
     const { email, password } = await auth.signUp('Leaver');
     const cookie = sessionCookieFrom(await web.submit('/login', { email, password }));

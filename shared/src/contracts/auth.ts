@@ -36,14 +36,20 @@ export const sessionCreated = z.object({ token: z.string(), expiresAt: z.string(
 export type SessionCreated = z.infer<typeof sessionCreated>;
 
 /** State of a form fragment the web front asks auth to render. */
+/**
+ * What a form shows again after a refusal: the values as typed, up to one past the longest a field
+ * takes (the web front's cut), so a value refused as too long is shown with that message, not lost.
+ */
+const typedValue = z.string().max(1001);
+
 export const loginFormState = z.object({
-  email: z.string().max(254).optional(),
+  email: typedValue.optional(),
   error: z.string().max(500).optional(),
   next: z.string().max(500).optional(),
 });
 export const registerFormState = z.object({
-  name: z.string().max(100).optional(),
-  email: z.string().max(254).optional(),
+  name: typedValue.optional(),
+  email: typedValue.optional(),
   error: z.string().max(500).optional(),
   errors: z.record(z.string().max(50), z.string().max(200)).optional(),
 });

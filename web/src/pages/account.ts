@@ -36,7 +36,11 @@ export const accountPages = new Hono<WebEnv>()
 const administration = (title: string): ServicePage => ({ client: (c) => c.var.deps.clients.auth, title, label: 'User administration', home: '/admin/users' });
 
 const loginUnavailable = 'Sign-in is unavailable right now. Please try again shortly.';
-const formText = z.string().max(1000).catch('');
+// Cut one past any field's limit, not blanked: a value too long is still answered "too long", never "is required".
+const formText = z
+  .string()
+  .catch('')
+  .transform((text) => text.slice(0, 1001));
 
 async function showLogin(c: Context<WebEnv>) {
   if (c.var.principal) return c.redirect('/', 303);
