@@ -68,7 +68,7 @@ export interface AuthDeps {
     | 'LOGIN_KNOWN_ADDRESS_DAYS'
     | 'REGISTRATIONS_PER_ADDRESS'
   > &
-    Partial<Pick<AuthConfig, 'SERVICE_TOKENS_ACCEPTED'>>;
+    Partial<Pick<AuthConfig, 'SERVICE_TOKENS_ACCEPTED' | 'REQUEST_TIME_BUDGET_MS'>>;
 }
 
 export type AuthEnv = {
@@ -80,6 +80,7 @@ export function createApp(deps: AuthDeps) {
   const app = createServiceApp<AuthEnv>({
     service: 'auth',
     log: deps.log,
+    timeBudgetMs: deps.config.REQUEST_TIME_BUDGET_MS,
     readiness: { database: () => pingPrimary(deps.orm) },
     quietPaths: ['/api/revocations', '/.well-known/'],
   });
