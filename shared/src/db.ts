@@ -174,7 +174,7 @@ export function redactedUrl(url: string): string {
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
+    return url.replace(/^([a-z]+:\/\/[^:/@]*:).*@/i, '$1***@'); // up to the last @: a password may hold / or :
   }
 }
 

@@ -106,12 +106,16 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
       const running = next();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), timeBudgetMs)));
-      const outcome = await Promise.race([running.then(() => 'done' as const), expired]);
-      clearTimeout(timer);
+      const outcome = await Promise.race([running.then(() => 'done' as const), expired]).finally(() => clearTimeout(timer));
       if (outcome === 'done') return;
       running.catch(() => {}); // it may still fail later; its answer is no longer awaited
       log.warn('request over its time budget', { method: c.req.method, path: c.req.path, budgetMs: timeBudgetMs });
-      c.res = problemResponse(503, 'This took too long: a part of the shop is not answering. Please try again shortly.', {}, { 'retry-after': '5' });
+      // The work goes on and may still be done: a change is "not confirmed", never "not done".
+      const reading = c.req.method === 'GET' || c.req.method === 'HEAD';
+      const detail = reading
+        ? 'This took too long: a part of the shop is not answering. Please try again shortly.'
+        : 'This took too long to confirm: it may still be done. Check before sending it again (with the same Idempotency-Key it is never done twice).';
+      c.res = problemResponse(503, detail, {}, { 'retry-after': '5' });
     });
   }
   app.onError(problemErrorHandler(log));

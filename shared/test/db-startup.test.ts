@@ -4,7 +4,7 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findFreePorts } from '../../scripts/stack.ts';
-import { openDatabase } from '../src/db.ts';
+import { openDatabase, redactedUrl } from '../src/db.ts';
 import { entities } from '../../services/catalog/src/entities.ts';
 import { migrations } from '../../services/catalog/src/migrations/index.ts';
 
@@ -45,4 +45,10 @@ test('an SQLite database and its folder are readable by their owner only', async
     if (mode !== undefined) expect({ file, mode: mode & 0o777 }).toEqual({ file, mode: 0o600 });
   }
   expect(statSync(join(folder, 'catalog.sqlite')).mode & 0o777).toBe(0o600);
+});
+
+test('database URLs are logged without their password, whatever it holds', () => {
+  expect(redactedUrl('mariadb://app:secret@db:3306/catalog')).toBe('mariadb://app:***@db:3306/catalog');
+  expect(redactedUrl('mariadb://app:s3cr/et@db:3306/catalog')).not.toContain('s3cr');
+  expect(redactedUrl('mariadb://app:p@ss:w/rd@db:3306/catalog')).toBe('mariadb://app:***@db:3306/catalog');
 });

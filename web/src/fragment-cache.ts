@@ -18,71 +18,95 @@ export interface CacheableFragment extends Fragment {
 export type Keep = { scope: 'public' | 'private'; maxAgeMs: number } | null;
 
 export interface FragmentCacheOptions {
-  /** Shared fragments kept at most, the oldest going first: a listing is ~16 KB, so 500 stay under 20 MB. */
-  maxShared?: number;
-  /** Private fragments kept at most (a cart badge is ~150 bytes). */
-  maxPrivate?: number;
+  /**
+   * Memory each shelf (shared, private) may hold, in bytes of text: the oldest entries go first, and
+   * expired ones whenever something is added. Counted in bytes, not entries: a seller's list can
+   * be 200 KB where a cart badge is 150 bytes, and any query string makes a new key.
+   */
+  maxBytes?: number;
   now?: () => number;
 }
 
 interface Entry {
   fragment: Fragment;
   until: number;
+  bytes: number;
+}
+
+/** Entries in the order they were stored, within a byte budget. */
+class Shelf {
+  readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly now: () => number,
+  ) {}
+
+  fresh(key: string): Fragment | null {
+    const entry = this.entries.get(key);
+    return entry && entry.until > this.now() ? entry.fragment : null;
+  }
+
+  store(key: string, fragment: Fragment, maxAgeMs: number) {
+    const bytes = String(fragment.html).length * 2; // JavaScript strings: two bytes a character
+    if (bytes > this.maxBytes / 16) return; // one huge page may not push out everything else
+    this.drop(key); // stored again last, so the oldest entry is always first
+    for (const [oldest, entry] of this.entries) {
+      if (this.bytes + bytes <= this.maxBytes && entry.until > this.now()) break;
+      this.drop(oldest);
+    }
+    const { html, status, ok } = fragment;
+    this.entries.set(key, { fragment: { html, status, ok }, until: this.now() + maxAgeMs, bytes });
+    this.bytes += bytes;
+  }
+
+  private drop(key: string) {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
 }
 
 /**
  * @example
  * const cache = new FragmentCache();
- * const menu = await cache.get('purchase /fragments/cart-badge', `user ${principal.userId}`, () => fetchFragment(...));
+ * const badge = await cache.get('purchase /fragments/cart-badge', `user ${principal.userId}`, () => fetchFragment(...));
  */
 export class FragmentCache {
-  private readonly shared = new Map<string, Entry>();
-  private readonly private = new Map<string, Entry>();
+  private readonly shared: Shelf;
+  private readonly private: Shelf;
   private readonly inFlight = new Map<string, Promise<CacheableFragment>>();
-  private readonly limits: Map<Map<string, Entry>, number>;
-  private readonly now: () => number;
 
   constructor(options: FragmentCacheOptions = {}) {
-    this.limits = new Map([
-      [this.shared, options.maxShared ?? 500],
-      [this.private, options.maxPrivate ?? 10_000],
-    ]);
-    this.now = options.now ?? Date.now;
+    const now = options.now ?? Date.now;
+    this.shared = new Shelf(options.maxBytes ?? 16 * 1024 * 1024, now);
+    this.private = new Shelf(options.maxBytes ?? 16 * 1024 * 1024, now);
   }
 
   /** The fragment at `key` for `viewer` (null: a visitor without a session): kept, or loaded. */
   async get(key: string, viewer: string | null, load: () => Promise<CacheableFragment>): Promise<Fragment> {
     const privateKey = viewer === null ? null : `${key}\n${viewer}`;
-    const kept = this.fresh(this.shared, key) ?? (privateKey ? this.fresh(this.private, privateKey) : null);
+    const kept = this.shared.fresh(key) ?? (privateKey ? this.private.fresh(privateKey) : null);
     if (kept) return kept;
     // Only a key that was shared before is worth waiting for: another visitor's page is not.
-    const pending = this.shared.has(key) ? this.inFlight.get(key) : undefined;
+    const known = this.shared.entries.has(key);
+    const pending = known ? this.inFlight.get(key) : undefined;
     if (pending) {
       const answer = await pending;
       if (answer.keep?.scope === 'public') return answer;
     }
     const loading = load();
-    if (this.shared.has(key) && !pending) this.inFlight.set(key, loading);
+    if (known && !pending) this.inFlight.set(key, loading);
     try {
       const answer = await loading;
-      if (answer.keep?.scope === 'public') this.remember(this.shared, key, answer, answer.keep.maxAgeMs);
-      else if (answer.keep && privateKey) this.remember(this.private, privateKey, answer, answer.keep.maxAgeMs);
+      if (answer.keep?.scope === 'public') this.shared.store(key, answer, answer.keep.maxAgeMs);
+      else if (answer.keep && privateKey) this.private.store(privateKey, answer, answer.keep.maxAgeMs);
       return answer;
     } finally {
       if (this.inFlight.get(key) === loading) this.inFlight.delete(key);
     }
-  }
-
-  private fresh(entries: Map<string, Entry>, key: string): Fragment | null {
-    const entry = entries.get(key);
-    return entry && entry.until > this.now() ? entry.fragment : null;
-  }
-
-  private remember(entries: Map<string, Entry>, key: string, fragment: Fragment, maxAgeMs: number) {
-    entries.delete(key); // re-inserted last: the oldest entry is always first
-    if (entries.size >= this.limits.get(entries)!) entries.delete(entries.keys().next().value!);
-    const { html, status, ok } = fragment;
-    entries.set(key, { fragment: { html, status, ok }, until: this.now() + maxAgeMs });
   }
 }
 

@@ -39,6 +39,7 @@ export async function submitServiceForm(c: Context<WebEnv>, page: ServicePage, p
   const { principal } = c.var;
   if (!principal) return loginFirst(c);
   const unavailable = html`<div class="card">${unavailableBox(page.label, page.home)}<p class="hint">Nothing was changed. Please try again shortly.</p></div>`;
+  const unconfirmed = html`<div class="card">${unavailableBox(page.label, page.home)}<p class="hint">We could not confirm whether this went through. Check <a href="${page.home}">the page it would change</a> before trying again; sending the same form again will not do it twice.</p></div>`;
   let response: Response;
   try {
     response = await page.client(c).request(`/fragments${path}`, {
@@ -55,7 +56,7 @@ export async function submitServiceForm(c: Context<WebEnv>, page: ServicePage, p
   } catch (error) {
     if (!(error instanceof ServiceUnavailableError)) throw error;
     // Sent but not answered: it may have been done (a payment, say). Say so, instead of "nothing changed".
-    if (error.sent) return respond(c, page.title, html`<div class="card">${unavailableBox(page.label, page.home)}<p class="hint">We could not confirm whether this went through. Check <a href="${page.home}">the page it would change</a> before trying again; sending the same form again will not do it twice.</p></div>`, 503);
+    if (error.sent) return respond(c, page.title, unconfirmed, 503);
     return respond(c, page.title, unavailable, 503);
   }
   // Done (a 303, or htmx's fragment of the new state): this viewer reads fresh for a while.
@@ -69,7 +70,8 @@ export async function submitServiceForm(c: Context<WebEnv>, page: ServicePage, p
   }
   if (response.status >= 500 || !type.startsWith('text/html')) {
     await response.body?.cancel();
-    return respond(c, page.title, unavailable, 503);
+    // The service took the form and failed or gave up waiting: it may have been done meanwhile.
+    return respond(c, page.title, response.status >= 500 ? unconfirmed : unavailable, 503);
   }
   return respond(c, page.title, { html: raw(await response.text()), status: response.status, ok: true }, response.status);
 }

@@ -60,15 +60,20 @@ describe('the fragment cache', () => {
     expect(loads).toBe(1);
   });
 
-  test('evicts the oldest entry past its size', async () => {
-    const cache = new FragmentCache({ maxShared: 2 });
+  test('holds at most its byte budget: the oldest go first, expired ones whenever something is added', async () => {
+    let now = 0;
+    const cache = new FragmentCache({ maxBytes: 16 * 2 * 1000, now: () => now }); // 16 entries of 1,000 characters
+    const page = (n: number) => answer(String(n).padStart(1000, '.'), 60_000, 'private');
     let loads = 0;
-    const load = async () => answer(String(++loads), 60_000);
-    await cache.get('a', null, load);
-    await cache.get('b', null, load);
-    await cache.get('c', null, load);
-    expect(String((await cache.get('b', null, load)).html)).toBe('2');
-    expect(String((await cache.get('a', null, load)).html)).toBe('4');
+    // One viewer asking for ever new query strings (`/sell?junk=N`): the cache does not grow past its budget.
+    for (let n = 0; n < 100; n++) await cache.get(`catalog /fragments/sell?junk=${n}`, 'user 1', async () => (loads++, page(n)));
+    expect(String((await cache.get('catalog /fragments/sell?junk=99', 'user 1', async () => (loads++, page(-1)))).html)).toEndWith('99');
+    expect(String((await cache.get('catalog /fragments/sell?junk=0', 'user 1', async () => (loads++, page(-1)))).html)).toEndWith('-1');
+    expect(loads).toBe(101);
+    // An entry too big for its share of the budget is not kept at all.
+    const huge = answer('x'.repeat(5000), 60_000);
+    await cache.get('huge', null, async () => huge);
+    expect(String((await cache.get('huge', null, async () => answer('again', 60_000))).html)).toBe('again');
   });
 
   test('reads Cache-Control as HTTP means it', () => {

@@ -62,8 +62,12 @@ export interface SearchOptions {
   maxAgeMs?: number;
 }
 
-/** Pages kept for `maxAgeMs`, per database and query: at most 500 (a page is ~7 KB), the oldest going first. */
+/**
+ * Pages kept for `maxAgeMs`, per database and query: at most 100, the oldest going first (a page of
+ * 60 books with long descriptions can reach ~300 KB). A page's age counts from when its read ended.
+ */
 const sharedPages = new WeakMap<Orm, Map<string, { page: Promise<BookPage>; until: number }>>();
+const sharedPagesKept = 100;
 
 function sharedPage(orm: Orm, query: BookQuery, maxAgeMs: number, read: () => Promise<BookPage>): Promise<BookPage> {
   let pages = sharedPages.get(orm);
@@ -72,10 +76,14 @@ function sharedPage(orm: Orm, query: BookQuery, maxAgeMs: number, read: () => Pr
   const kept = pages.get(key);
   if (kept && kept.until > Date.now()) return kept.page;
   pages.delete(key);
-  if (pages.size >= 500) pages.delete(pages.keys().next().value!);
+  while (pages.size >= sharedPagesKept) pages.delete(pages.keys().next().value!);
   const page = read();
-  pages.set(key, { page, until: Date.now() + maxAgeMs });
-  page.catch(() => pages.delete(key)); // a failed read is not kept: the next query tries again
+  const entry = { page, until: Number.POSITIVE_INFINITY }; // while the read runs, others wait for it
+  pages.set(key, entry);
+  page.then(
+    () => (entry.until = Date.now() + maxAgeMs),
+    () => pages.get(key) === entry && pages.delete(key), // a failed read is not kept: the next query tries again
+  );
   return page;
 }
 
@@ -155,7 +163,6 @@ export async function countSellerBooks(em: EntityManager, sellerId: number, delt
   await em.execute(upsert, [sellerId, delta, delta]);
 }
 
-/** Adds a book sold by the caller: the seller is whoever the token says, never a field of the body. */
 /**
  * Adds a book sold by the caller: the seller is whoever the token says, never a field of the body.
  * With `key` (the form's or the API request's), a repeat of the same request (a retry after an
@@ -186,6 +193,10 @@ export async function createBook(em: EntityManager, seller: Principal, input: Bo
     if (!(error instanceof UniqueConstraintViolationException) || creationKey === null) throw error;
     const earlier = await em.fork().findOne(Book, { sellerId: seller.userId, creationKey }, { connectionType: 'write' });
     if (!earlier) throw error;
+    // The key answers only the request it was made for, and only while that book is in the catalog.
+    const same = (['title', 'author', 'description', 'priceCents'] as const).every((field) => earlier[field] === input[field]);
+    if (!same) throw new ProblemError(409, 'This key was already used to add another book; send a new key (a fresh form) for a new book', { errors: { 'idempotency-key': 'was used for another book' } });
+    if (earlier.deletedAt) throw new ProblemError(409, 'The book this key added has since been removed from the catalog; send a new key (a fresh form) to add it again', { errors: { 'idempotency-key': 'was used for a removed book' } });
     return earlier;
   }
 }

@@ -51,3 +51,20 @@ test('the sell form carries a key: the same form sent twice adds one book', asyn
   const invalid = await (await web.submit('/sell/new', { ...fields, title: '', key: 'kept-key-123' }, { cookie })).text();
   expect(invalid).toContain('value="kept-key-123"');
 });
+
+test('a key answers only its own request, and only while its book is in the catalog', async () => {
+  const { token } = await shop.auth.signUp('Careful Seller');
+  const body = { title: 'Keyed Once', author: 'K', priceCents: 700, stock: 3 };
+  const add = (fields: Partial<typeof body>, key: string) => shop.catalog.app.request('/api/books', jsonInit('POST', { ...body, ...fields }, { ...bearer(token), 'idempotency-key': key }));
+  const first = (await (await add({}, 'careful-key-1')).json()) as BookJson;
+  // The same key for another book: refused, not answered with the first book.
+  const other = await add({ title: 'Completely Different' }, 'careful-key-1');
+  expect(other.status).toBe(409);
+  // The book is ordered (reserved), then removed: it is retired, and its key no longer says "created".
+  const reserved = await shop.catalog.asService('/api/reservations', 'POST', { orderId: `ord_${'k'.repeat(24)}`, items: [{ bookId: first.id, quantity: 1 }] });
+  expect(reserved.status).toBe(201);
+  expect((await shop.catalog.app.request(`/api/books/${first.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBe(204);
+  const again = await add({}, 'careful-key-1');
+  expect(again.status).toBe(409);
+  expect(((await again.json()) as { detail: string }).detail).toContain('removed');
+});
