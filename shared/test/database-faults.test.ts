@@ -1,5 +1,5 @@
 /**
- * Catalog and auth as real processes, each with its database behind a fault proxy: frozen
+ * Catalog, auth and purchase as real processes, each with its database behind a fault proxy: frozen
  * mid-request, then its connections cut. The request gets a 503 within the time budget, the process
  * keeps running, and the next requests are answered once the database is back.
  */
@@ -9,14 +9,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@bookstore/shared/testing/database';
 import { startTcpProxy, type TcpProxy } from '@bookstore/shared/testing/tcp-proxy';
-import { findFreePorts } from '../../../scripts/stack.ts';
+import { findFreePorts } from '../../scripts/stack.ts';
 
 const serviceToken = 'a-service-token-for-this-test-only';
 
-/** Each service, and a request of it that reads its database. */
+/** Each service, and a request of it that uses its database. */
 const services = [
-  { name: 'catalog', entry: 'services/catalog/src/main.ts', read: { path: '/api/books', headers: {} as Record<string, string> } },
-  { name: 'auth', entry: 'services/auth/src/main.ts', read: { path: '/api/revocations?since=0', headers: { 'x-service-token': serviceToken } as Record<string, string> } },
+  { name: 'catalog', entry: 'services/catalog/src/main.ts', read: { method: 'GET', path: '/api/books', headers: {} as Record<string, string> } },
+  { name: 'auth', entry: 'services/auth/src/main.ts', read: { method: 'GET', path: '/api/revocations?since=0', headers: { 'x-service-token': serviceToken } as Record<string, string> } },
+  // The simulated gateway's "what became of this charge?" reads (and records) the charge.
+  { name: 'purchase', entry: 'services/purchase/src/main.ts', read: { method: 'POST', path: '/gateway/charges/pay_faulttest/resolve', headers: { 'x-service-token': serviceToken } as Record<string, string> } },
 ];
 
 describe.each(services)('$name', ({ entry, read }) => {
@@ -25,7 +27,7 @@ describe.each(services)('$name', ({ entry, read }) => {
   let child: Bun.Subprocess<'ignore', 'pipe', 'pipe'>;
   let url = '';
   const output: string[] = [];
-  const ask = () => fetch(`${url}${read.path}`, { headers: read.headers });
+  const ask = () => fetch(`${url}${read.path}`, { method: read.method, headers: read.headers });
 
   afterAll(async () => {
     child?.kill();
@@ -41,13 +43,14 @@ describe.each(services)('$name', ({ entry, read }) => {
     const [port] = await findFreePorts(1);
     url = `http://127.0.0.1:${port}`;
     child = Bun.spawn(['bun', entry], {
-      cwd: resolve(import.meta.dir, '../../..'),
+      cwd: resolve(import.meta.dir, '../..'),
       env: {
         ...process.env,
         DATABASE_URL: proxy.urlFor(db.url),
         SERVICE_TOKEN: serviceToken,
         PORT: String(port),
         AUTH_URL: 'http://127.0.0.1:1',
+        CATALOG_URL: 'http://127.0.0.1:1',
         KEY_DIR: mkdtempSync(join(tmpdir(), 'bookstore-keys-')),
         REQUEST_TIME_BUDGET_MS: '1500',
         LISTING_MAX_AGE_SECONDS: '0', // every read goes to the database here, none to a shared page
