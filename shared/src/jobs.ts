@@ -6,6 +6,7 @@
 import { LockMode, type EntityName, type FilterQuery } from '@mikro-orm/core';
 import { dialectOfPlatform, IsolationLevel, transaction, type EntityManager } from './db.ts';
 import type { Logger } from './log.ts';
+import { plainColumn } from './rows.ts';
 
 export interface Job {
   /** Runs one pass now (after the one under way, if any) and resolves when it is done. */
@@ -131,10 +132,7 @@ function plainUpdate(em: EntityManager, entity: EntityName<any>, where: Record<s
   const meta = em.getMetadata().find(entity);
   if (!meta) return null;
   const platform = em.getPlatform();
-  const column = (name: string) => {
-    const prop = meta.properties[name];
-    return prop?.fieldNames?.length === 1 && !prop.customType && prop.kind === 'scalar' ? platform.quoteIdentifier(prop.fieldNames[0]!) : null;
-  };
+  const column = (name: string) => plainColumn(em, meta, name);
   const params: unknown[] = [];
   const assignments: string[] = [];
   for (const [name, value] of Object.entries(changes)) {

@@ -15,7 +15,7 @@ import { compareAndSet } from '@bookstore/shared/jobs';
 import { providerOrFail } from './delivery.ts';
 import { CartItem, Order, OrderItem, Payment } from './entities.ts';
 import { notFound, orderFor, publicStatus, toOrderJson } from './orders.ts';
-import { findRow, insertRows, nowAsStored } from './rows.ts';
+import { findRow, insertRows, nowAsStored } from '@bookstore/shared/rows';
 import { chargeStep, move, releaseStep, reserveStep, stepGraceMs, type ChargeStepResult, type SagaDeps } from './saga.ts';
 
 export interface Answer {

@@ -4,7 +4,7 @@ import { readWithFallback, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import type { Logger } from '@bookstore/shared/log';
 import { DeliveryProvider } from './entities.ts';
-import { findRow } from './rows.ts';
+import { findRow } from '@bookstore/shared/rows';
 
 /** Every carrier, dearest first. */
 export async function deliveryProviders(orm: Orm, log?: Logger): Promise<DeliveryProviderJson[]> {

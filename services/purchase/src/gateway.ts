@@ -13,7 +13,7 @@ import type { Orm } from '@bookstore/shared/db';
 import { paymentInput, type PaymentInput } from '@bookstore/shared/contracts/purchase';
 import { validJson } from '@bookstore/shared/validation';
 import { chargeOutcomes, GatewayCharge, type ChargeOutcome } from './entities.ts';
-import { findRow, insertRows } from './rows.ts';
+import { findRow, insertRows } from '@bookstore/shared/rows';
 
 const testCards: Record<string, 'declined' | 'insufficient_funds' | 'error' | 'slow'> = {
   '4000000000000002': 'declined',

@@ -11,7 +11,7 @@ export interface SalePage {
   total: number;
 }
 import { Order, OrderEvent, OrderItem, Payment, type OrderStatus } from './entities.ts';
-import { findRow, findRows } from './rows.ts';
+import { findRow, findRows } from '@bookstore/shared/rows';
 
 /** What each step of the saga looks like from outside. */
 export const publicStatus: Record<OrderStatus, PublicOrderStatus> = {

@@ -20,7 +20,7 @@ import type { Logger } from '@bookstore/shared/log';
 import { CartItem, Order, OrderEvent, OrderItem, Payment, type OrderStatus } from './entities.ts';
 import type { Gateway } from './gateway.ts';
 import { orderJsonOf, publicStatus, toOrderJson } from './orders.ts';
-import { insertRows, nowAsStored } from './rows.ts';
+import { insertRows, nowAsStored } from '@bookstore/shared/rows';
 
 export interface SagaDeps {
   orm: Orm;

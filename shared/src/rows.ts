@@ -1,26 +1,35 @@
 /**
- * Plain statements on purchase's own tables, for the checkout's hot path: one INSERT or SELECT built
+ * Plain statements on a service's own tables, for hot paths (purchase's checkout): one INSERT, SELECT
+ * or (jobs.ts's compare-and-set) UPDATE built
  * from the entity's column names, sent as it is (no unit of work, no query builder, no identity map),
  * its rows typed by the ORM's own result mapper (dates, booleans) as plain objects, not managed
  * entities. Measured on MariaDB: a find by id costs about 60 µs of CPU this way against 300–550 µs
  * through `em.findOne`; an insert 50 µs against 130 µs (`em.insert`) or 580 µs (`em.create` +
  * `flush`). Everything off the hot path uses the ORM as usual.
  */
-import type { EntityName } from '@mikro-orm/core';
-import type { EntityManager } from '@bookstore/shared/db';
+import type { EntityMetadata, EntityName } from '@mikro-orm/core';
+import type { EntityManager } from './db.ts';
 
 type Row = Record<string, unknown>;
 type Scalar = string | number | boolean | Date | null;
 
+/**
+ * A property's column, quoted, when a value can be written to it as it is: one column, a scalar, no
+ * custom type (those the ORM converts). Null otherwise.
+ */
+export function plainColumn(em: EntityManager, meta: EntityMetadata<any>, name: string): string | null {
+  const prop = meta.properties[name];
+  return prop?.fieldNames?.length === 1 && !prop.customType && prop.kind === 'scalar' ? em.getPlatform().quoteIdentifier(prop.fieldNames[0]!) : null;
+}
+
 function tableOf(em: EntityManager, entity: EntityName<any>) {
   const meta = em.getMetadata().get(entity);
-  const platform = em.getPlatform();
   const column = (name: string) => {
-    const field = meta.properties[name]?.fieldNames?.[0];
-    if (!field) throw new Error(`${meta.className} has no column for "${name}"`);
-    return platform.quoteIdentifier(field);
+    const quoted = plainColumn(em, meta, name);
+    if (!quoted) throw new Error(`${meta.className} has no plain column for "${name}"`);
+    return quoted;
   };
-  return { meta, table: platform.quoteIdentifier(meta.tableName), column };
+  return { meta, table: em.getPlatform().quoteIdentifier(meta.tableName), column };
 }
 
 /** Runs one statement on the primary: in `em`'s transaction if it has one, else on a pooled connection. */
