@@ -5,6 +5,8 @@
  */
 import { resolve } from 'node:path';
 import type { ServiceName } from '../scripts/stack.ts';
+import { readConsistencyHeader } from '../shared/src/http.ts';
+import { wroteCookie } from '../web/src/session.ts';
 import type { BenchShop } from './shop.ts';
 import type { WrkRun } from './wrk.ts';
 
@@ -48,14 +50,14 @@ export function readSteps(shop: BenchShop, load: { connections: number; threads:
     row('catalog', 'composed /catalog, anonymous', 'web', '/catalog'),
     row('catalog-logged-in', 'composed /catalog, logged in (Cookie)', 'web', '/catalog', { headers: { Cookie: buyer.cookie } }),
     // The same page for a viewer who has just changed something: no shared copy, read from the primary.
-    row('catalog-fresh', 'composed /catalog, logged in, just wrote (no cache, primary)', 'web', '/catalog', { headers: { Cookie: `${buyer.cookie}; bookstore_wrote=1` } }),
+    row('catalog-fresh', 'composed /catalog, logged in, just wrote (no cache, primary)', 'web', '/catalog', { headers: { Cookie: `${buyer.cookie}; ${wroteCookie}=1` } }),
     row('book', `book page /books/:id, random ids of ${books.toLocaleString('en-US')}`, 'web', '/', { script: lua('book-pages.lua', shop.bookIds.first, shop.bookIds.last) }),
     ...searches.map(({ id, what, q }) => row(`search-${id}`, `search ${what}: web /catalog?q=${q} (htmx)`, 'web', typed({ q }), { headers: htmx })),
     ...searches.map(({ id, what, q }) => row(`api-search-${id}`, `search ${what}: catalog /api/books?q=${q}`, 'catalog', `/api/books?${new URLSearchParams({ q })}`)),
     // The same searches' own cost: a signed-in caller asking for the primary gets no shared page.
     ...searches.map(({ id, what, q }) =>
       row(`fresh-search-${id}`, `search ${what}, no shared page: catalog /api/books?q=${q}, primary`, 'catalog', `/api/books?${new URLSearchParams({ q })}`, {
-        headers: { Authorization: `Bearer ${buyer.token}`, 'X-Read-Consistency': 'primary' },
+        headers: { Authorization: `Bearer ${buyer.token}`, [readConsistencyHeader]: 'primary' },
       }),
     ),
     row('filters', 'filters: $10–20, in stock, by price (htmx)', 'web', typed({ minPrice: '10', maxPrice: '20', inStock: 'true', sort: 'price_asc' }), { headers: htmx }),

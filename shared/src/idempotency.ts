@@ -75,7 +75,7 @@ export async function withIdempotencyKey(
     try {
       // The key is written first, not looked up: a first request (the usual case) spends no read on it.
       // transaction(): requests waiting on one key can deadlock as they insert it after a refusal.
-      await transaction(em.fork(), async (tx) => {
+      await transaction(em, async (tx) => {
         // The key first: a second request with this key waits here on the unique index until this
         // one ends, then finds the key (or, if this one was refused and rolled back, goes ahead).
         await tx.execute(

@@ -36,7 +36,7 @@ import { purchasePages } from './pages/purchase.ts';
 import { errorPage } from './render.ts';
 import { ProblemError } from '@bookstore/shared/errors';
 import { HTTPException } from 'hono/http-exception';
-import { endSession, readSessionToken } from './session.ts';
+import { endSession, hasWrittenRecently, readSessionToken } from './session.ts';
 import { FragmentCache } from './fragment-cache.ts';
 
 export interface WebDeps {
@@ -52,6 +52,8 @@ export type WebEnv = {
     principal: Principal | null;
     /** A session cookie auth could not be asked about: the page is shown signed out, and says why. */
     sessionUnknown: boolean;
+    /** A signed-in viewer who changed something a moment ago: their fragments skip caches and read primaries. */
+    readPrimary: boolean;
     fragmentCache: FragmentCache;
     requestId: string;
   };
@@ -96,6 +98,7 @@ export function createApp(deps: WebDeps) {
       }
       c.set('principal', principal);
       c.set('sessionUnknown', sessionUnknown);
+      c.set('readPrimary', principal !== null && hasWrittenRecently(c));
       await next();
     }),
   );

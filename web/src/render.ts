@@ -4,7 +4,6 @@ import { html, htmlContentType, type Html } from '@bookstore/shared/html';
 import type { WebEnv } from './app.ts';
 import { fetchFragment, type Fragment, type FragmentRequest } from './compose.ts';
 import { accountMenu, page } from './layout.ts';
-import { hasWrittenRecently } from './session.ts';
 
 /**
  * This page's address as a link: path and query only. Never `c.req.url`, whose host comes from the
@@ -24,8 +23,7 @@ export function isHtmx(c: Context) {
  * from the services' primaries, so they see their change at once.
  */
 export function fragment(c: Context<WebEnv>, request: Omit<FragmentRequest, 'token'> & { token?: string | null }): Promise<Fragment> {
-  const { deps, principal, fragmentCache } = c.var;
-  const readPrimary = principal !== null && hasWrittenRecently(c);
+  const { deps, principal, fragmentCache, readPrimary } = c.var;
   const load = () => fetchFragment(deps.config.FRAGMENT_BUDGET_MS, deps.log, { token: principal?.token, readPrimary, ...request });
   if (readPrimary || (request.method ?? 'GET') !== 'GET' || request.json !== undefined) return load();
   return fragmentCache.get(`${request.client.service} ${request.path}`, principal ? `user ${principal.userId}` : null, load);

@@ -10,7 +10,7 @@ export const sessionCookie = 'bookstore_session';
  * and cached listings never hide their own change.
  */
 export const wroteCookie = 'bookstore_wrote';
-export const readYourWritesSeconds = 30;
+const readYourWritesSeconds = 30;
 
 export function readSessionToken(c: Context): string | undefined {
   return getCookie(c, sessionCookie);

@@ -9,8 +9,8 @@
  * row while they open a session (accounts.ts), and so do these actions, so no login slips in between
  * the change and the sessions it ends.
  */
-import { DeadlockException, LockMode } from '@mikro-orm/core';
-import { readWithFallback, type EntityManager, type Orm, type ReadConnection } from '@bookstore/shared/db';
+import { LockMode } from '@mikro-orm/core';
+import { readWithFallback, transaction, type EntityManager, type Orm, type ReadConnection } from '@bookstore/shared/db';
 import type { Logger } from '@bookstore/shared/log';
 import { ProblemError } from '@bookstore/shared/errors';
 import { AdminAction, Revocation, Session, User, type AdminActionKind, type Role } from './entities.ts';
@@ -39,13 +39,7 @@ export interface ChangeResult {
  * await changeAccount(em, { id: admin.userId, name: admin.name }, 42, { kind: 'set-role', role: 'customer' });
  */
 export async function changeAccount(em: EntityManager, actor: Actor, targetId: number, change: AccountChange): Promise<ChangeResult> {
-  const run = () => em.fork().transactional((tx) => applyChange(tx, actor, targetId, change));
-  try {
-    return await run();
-  } catch (error) {
-    if (!(error instanceof DeadlockException)) throw error;
-    return run();
-  }
+  return transaction(em, (tx) => applyChange(tx, actor, targetId, change));
 }
 
 async function applyChange(tx: EntityManager, actor: Actor, targetId: number, change: AccountChange): Promise<ChangeResult> {

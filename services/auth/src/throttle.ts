@@ -9,8 +9,8 @@
  * A success only gives its slot back: it never counts as a failure.
  */
 import { createHash } from 'node:crypto';
-import { DeadlockException, LockMode, raw } from '@mikro-orm/core';
-import type { EntityManager } from '@bookstore/shared/db';
+import { LockMode, raw } from '@mikro-orm/core';
+import { transaction, type EntityManager } from '@bookstore/shared/db';
 import { KnownAddress, LoginThrottle } from './entities.ts';
 
 export interface ThrottlePolicy {
@@ -119,23 +119,17 @@ async function withRows<T>(em: EntityManager, budgets: Budget[], policy: Throttl
     .onConflict('key')
     .ignore()
     .execute();
-  const run = () =>
-    em.fork().transactional(async (tx) => {
-      const rows = await tx.find(LoginThrottle, { key: { $in: keys } }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { key: 'asc' } });
-      const byKey = new Map(rows.map((row) => [row.key, row]));
-      for (const key of keys) {
-        // Purged between the insert and here: count from nothing.
-        if (!byKey.has(key)) byKey.set(key, tx.create(LoginThrottle, { key, failures: 0, pending: 0, windowStartedAt: now, lockedUntil: null, lockLevel: 0 }));
-      }
-      for (const row of byKey.values()) startNewWindowIfOver(row, policy, now);
-      return work(byKey);
-    });
-  try {
-    return await run();
-  } catch (error) {
-    if (!(error instanceof DeadlockException)) throw error;
-    return run();
-  }
+  // transaction(): logins at once can deadlock on these rows; the database then asks to run it again.
+  return transaction(em, async (tx) => {
+    const rows = await tx.find(LoginThrottle, { key: { $in: keys } }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { key: 'asc' } });
+    const byKey = new Map(rows.map((row) => [row.key, row]));
+    for (const key of keys) {
+      // Purged between the insert and here: count from nothing.
+      if (!byKey.has(key)) byKey.set(key, tx.create(LoginThrottle, { key, failures: 0, pending: 0, windowStartedAt: now, lockedUntil: null, lockLevel: 0 }));
+    }
+    for (const row of byKey.values()) startNewWindowIfOver(row, policy, now);
+    return work(byKey);
+  });
 }
 
 function startNewWindowIfOver(row: LoginThrottle, policy: ThrottlePolicy, now: Date) {

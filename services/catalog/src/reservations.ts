@@ -120,7 +120,7 @@ function shortOfStock(bookId: number, wanted: number, book: Pick<Book, 'title' |
  */
 export async function commitReservation(em: EntityManager, orderId: string): Promise<ReservedItem[]> {
   // transaction(): the UPDATE could still be picked as a deadlock victim; it is then run again.
-  const rows = await transaction(em.fork(), (runner) => commitRows(runner, orderId));
+  const rows = await transaction(em, (runner) => commitRows(runner, orderId));
   if (rows.length === 0) throw new ProblemError(404, `No reservation for order ${orderId}`);
   if (rows.some((row) => row.state !== 'committed')) throw new ProblemError(409, 'This reservation was released and cannot be committed');
   return rows.map((row) => ({ bookId: row.book_id, quantity: row.quantity, unitPriceCents: row.unit_price_cents, title: row.title, sellerId: row.seller_id }));
