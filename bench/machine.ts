@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { TestDatabase } from '../shared/src/testing/database.ts';
-import { wrkVersion } from './wrk.ts';
 
 export interface Machine {
   cores: number;
@@ -41,13 +40,13 @@ export function describeMachine(): Machine {
   };
 }
 
-export async function readVersions(database: TestDatabase): Promise<Versions> {
+export async function readVersions(database: TestDatabase, wrk: string): Promise<Versions> {
   const [row] = (await database.query(
     'select version() as version, @@innodb_flush_log_at_trx_commit as flush, round(@@innodb_buffer_pool_size / 1048576) as pool',
   )) as { version: string; flush: number; pool: number }[];
   const hono = JSON.parse(readText(resolve(import.meta.dir, '../web/node_modules/hono/package.json')) || '{}') as { version?: string };
   const mariadbSettings = row ? `innodb_flush_log_at_trx_commit=${row.flush}, innodb_buffer_pool_size=${row.pool} MB` : 'unknown';
-  return { bun: Bun.version, mariadb: row?.version ?? 'unknown', mariadbSettings, wrk: await wrkVersion(), hono: hono.version ?? 'unknown' };
+  return { bun: Bun.version, mariadb: row?.version ?? 'unknown', mariadbSettings, wrk, hono: hono.version ?? 'unknown' };
 }
 
 /** The process's resident memory now and at its peak, from /proc/<pid>/status. */

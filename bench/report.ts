@@ -47,8 +47,8 @@ export interface Target {
   gap?: string;
 }
 
-export const startMarker = '<!-- bench:start -->';
-export const endMarker = '<!-- bench:end -->';
+const startMarker = '<!-- bench:start -->';
+const endMarker = '<!-- bench:end -->';
 
 /** `current` (RESULTS.md as it is) with this run's section in place of the last one, or first when there was none. */
 export function replaceSection(current: string, section: string): string {

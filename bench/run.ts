@@ -64,7 +64,7 @@ let degradedFragments = 0;
 const startedAt = new Date();
 let exitCode = 0;
 try {
-  await wrkVersion();
+  const wrk = await wrkVersion(); // before anything starts: no wrk, no run
   const machine = describeMachine();
   const shop = await startBenchShop(
     {
@@ -80,7 +80,7 @@ try {
     },
     teardown,
   );
-  const versions = await readVersions(shop.databases.catalog);
+  const versions = await readVersions(shop.databases.catalog, wrk);
   const load = { threads: settings.threads, connections: settings.connections };
 
   const rows: RowResult[] = [];

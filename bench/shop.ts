@@ -8,7 +8,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { entryPoints, findFreePorts, serviceNames, startStack, type ServiceName } from '../scripts/stack.ts';
+import { entryPoints, findFreePorts, pipeLines, serviceNames, startStack, type ServiceName } from '../scripts/stack.ts';
 import { createTestDatabase, type TestDatabase } from '../shared/src/testing/database.ts';
 
 const root = resolve(import.meta.dir, '..');
@@ -222,12 +222,12 @@ function startBareReference(port: number, databaseUrl: string) {
     stderr: 'pipe',
   });
   const lines: string[] = [];
-  const keep = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) lines.push(...new TextDecoder().decode(chunk).split('\n').filter(Boolean));
-    lines.splice(0, Math.max(0, lines.length - quotedLines));
+  const keep = (line: string) => {
+    lines.push(line);
+    if (lines.length > quotedLines) lines.shift();
   };
-  void keep(child.stdout);
-  void keep(child.stderr);
+  void pipeLines(child.stdout, keep);
+  void pipeLines(child.stderr, keep);
   let stopping = false;
   const exited = child.exited.then((code) => (stopping ? new Promise<never>(() => {}) : code));
   const live = (async () => {

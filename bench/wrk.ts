@@ -59,7 +59,7 @@ export async function runWrk(run: WrkRun, signal?: AbortSignal): Promise<WrkResu
 }
 
 /** wrk's text report, as printed with --latency. */
-export function parseWrkReport(text: string): WrkResult {
+function parseWrkReport(text: string): WrkResult {
   const percentile = (p: number) => {
     const match = text.match(new RegExp(`^\\s+${p}(?:\\.0+)?%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm'));
     return match ? toMilliseconds(Number(match[1]), match[2]!) : Number.NaN;

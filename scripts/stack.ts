@@ -182,7 +182,8 @@ async function waitUntilLive(target: Launched, url: string, lines: () => string[
 
 const isRunning = (child: Bun.Subprocess) => child.exitCode === null && child.signalCode === null;
 
-async function pipeLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
+/** Calls `onLine` with each non-empty line of `stream` as it arrives (a line split across chunks stays whole). */
+export async function pipeLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
   const decoder = new TextDecoder();
   let buffered = '';
   for await (const chunk of stream) {

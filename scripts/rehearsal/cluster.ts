@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { entryPoints, serviceNames, type ServiceName } from '../stack.ts';
+import { entryPoints, pipeLines, serviceNames, type ServiceName } from '../stack.ts';
 
 export const nodes = ['127.0.0.2', '127.0.0.3', '127.0.0.4'] as const;
 export { serviceNames, type ServiceName };
@@ -89,16 +89,10 @@ ${backends.join('\n')}
 /** Follows a process's output line by line into `lines` (the last 300). */
 function collect(process: Bun.Subprocess, lines: string[]) {
   for (const stream of [process.stdout, process.stderr] as ReadableStream<Uint8Array>[]) {
-    void (async () => {
-      const decoder = new TextDecoder();
-      let rest = '';
-      for await (const chunk of stream) {
-        const parts = (rest + decoder.decode(chunk, { stream: true })).split('\n');
-        rest = parts.pop() ?? '';
-        lines.push(...parts.filter(Boolean));
-        if (lines.length > 300) lines.splice(0, lines.length - 300);
-      }
-    })();
+    void pipeLines(stream, (line) => {
+      lines.push(line);
+      if (lines.length > 300) lines.splice(0, lines.length - 300);
+    });
   }
 }
 

@@ -39,7 +39,7 @@ export function parseConfig<S extends z.ZodObject>(schema: S, env: Record<string
  * signing key): with `BOOKSTORE_ENV=production` they must be given, or each replica would quietly
  * get its own database or its own key.
  */
-export const requiredInProduction = ['DATABASE_URL', 'SIGNING_KEY', 'SERVICE_TOKEN'] as const;
+const requiredInProduction = ['DATABASE_URL', 'SIGNING_KEY', 'SERVICE_TOKEN'] as const;
 
 function requireExplicitInProduction(schema: z.ZodObject, env: Record<string, string | undefined>) {
   if ((env.BOOKSTORE_ENV ?? 'development') !== 'production') return;
@@ -81,7 +81,7 @@ export const booleanFlag = z
 export const logLevel = z.enum(['debug', 'info', 'warn', 'error']).default('info');
 
 /** Where the process runs: `development` allows the embedded defaults, `production` requires explicit settings. */
-export const bookstoreEnv = z.enum(['development', 'production']).default('development');
+const bookstoreEnv = z.enum(['development', 'production']).default('development');
 
 /** The database settings every service with a database takes. */
 export function databaseConfig(service: string) {

@@ -33,10 +33,13 @@ export const IdempotencyKey = defineEntity({
 });
 export type IdempotencyKey = InferEntity<typeof IdempotencyKey>;
 
+/** A request's key (header, or a form's hidden field): 8 to 100 letters, digits and `_:.-`. */
+export const idempotencyKeyPattern = /^[A-Za-z0-9_:.-]{8,100}$/;
+
 export const idempotencyKeyHeader = z
   .string('the Idempotency-Key header is required')
   .trim()
-  .regex(/^[A-Za-z0-9_:.-]{8,100}$/, 'must be 8-100 letters, digits, _ : . or -');
+  .regex(idempotencyKeyPattern, 'must be 8-100 letters, digits, _ : . or -');
 
 /** A stable hash of a request body: the same fields in any order hash alike. */
 export function requestHash(body: unknown): string {

@@ -118,7 +118,7 @@ export function toAdminUserView(user: User): AdminUserView {
   };
 }
 
-export function toAdminActionView(row: AdminAction): AdminActionView {
+function toAdminActionView(row: AdminAction): AdminActionView {
   return {
     id: row.id,
     actorId: row.actorId ?? null,

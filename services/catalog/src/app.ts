@@ -24,6 +24,7 @@ import { acceptedServiceTokens, authenticate, requirePrincipal, requireServiceTo
 import { pingPrimary, transaction, type EntityManager, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import { readConsistencyHeader } from '@bookstore/shared/http';
+import { idempotencyKeyPattern } from '@bookstore/shared/idempotency';
 import { readForm, validJson, validParams, validQuery } from '@bookstore/shared/validation';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
@@ -34,7 +35,7 @@ import { Book } from './entities.ts';
 import { bookDetail, bookForm, bookGrid, bookResults, catalogSection, sellerList } from './fragments.ts';
 import { html, notice } from '@bookstore/shared/html';
 import { commitReservation, releaseReservation, reserveStock } from './reservations.ts';
-import { requestKeyPattern, bookFormFields, bookPatch, bookInput, bookQuery, catalogPageQuery, idParam, orderIdParam, parseBookForm, reservationInput, sellerQuery } from './schemas.ts';
+import { bookFormFields, bookPatch, bookInput, bookQuery, catalogPageQuery, idParam, orderIdParam, parseBookForm, reservationInput, sellerQuery } from './schemas.ts';
 
 export interface CatalogDeps {
   orm: Orm;
@@ -105,7 +106,7 @@ const getBook = factory.createHandlers(validParams(idParam), async (c) => {
 
 const addBook = factory.createHandlers(validJson(bookInput), async (c) => {
   const key = c.req.header('idempotency-key');
-  if (key !== undefined && !requestKeyPattern.test(key)) throw new ProblemError(400, 'Idempotency-Key must be 8 to 100 letters, digits or _:.-', { errors: { 'idempotency-key': 'is not a valid key' } });
+  if (key !== undefined && !idempotencyKeyPattern.test(key)) throw new ProblemError(400, 'Idempotency-Key must be 8 to 100 letters, digits or _:.-', { errors: { 'idempotency-key': 'is not a valid key' } });
   const book = await createBook(c.var.em, requirePrincipal(c.var), c.req.valid('json'), { key });
   c.header('location', `/api/books/${book.id}`);
   return c.json(toBookJson(book), 201);

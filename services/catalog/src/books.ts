@@ -28,7 +28,7 @@ export function toBookJson(book: Book): BookJson {
 }
 
 /** A book as a listing reads it: a row of `books` (see `bookColumns`), never an entity. */
-export function bookJsonFromRow(row: BookRow): BookJson {
+function bookJsonFromRow(row: BookRow): BookJson {
   return {
     id: Number(row.id),
     title: row.title,

@@ -3,6 +3,7 @@ import { field, formAlert, formatPrice, html, pagination, queryString, textArea,
 import type { Principal } from '@bookstore/shared/auth';
 import { cardFileOf } from './covers.ts';
 import { bookSorts, type BookJson, type BookPage, type BookQuery } from './schemas.ts';
+import { wordTerms } from './search.ts';
 
 const sortLabels: Record<(typeof bookSorts)[number], string> = {
   newest: 'Newest',
@@ -64,8 +65,7 @@ export function bookResults(query: BookQuery, listing: BookPage): Html {
 
 /** Search matches words (search.ts): text without a letter or digit has none to match. */
 function noMatchAdvice(query: BookQuery): string {
-  const wordless = (text: string | undefined) => text !== undefined && text !== '' && !/[\p{L}\p{N}]/u.test(text);
-  if (wordless(query.q) || wordless(query.author)) return 'Search matches words: type at least one letter or digit.';
+  if (wordTerms(query) === null) return 'Search matches words: type at least one letter or digit.';
   return 'No books match. Try fewer words or other filters.';
 }
 

@@ -1,6 +1,7 @@
 /** Catalog's own request shapes (queries, forms); those other packages use too are in the shared contract, re-exported here. */
 import { z } from 'zod';
 import { bookId, bookInput, maxPriceCents, orderId, type BookInput } from '@bookstore/shared/contracts/catalog';
+import { idempotencyKeyPattern } from '@bookstore/shared/idempotency';
 
 export {
   book,
@@ -73,9 +74,6 @@ export const sellerQuery = z.object({
 export const orderIdParam = z.object({ orderId });
 
 /** The add/edit form as a browser posts it: every field a string, the price in dollars. */
-/** A form's or request's key (the Idempotency-Key header of the API): letters, digits and `_:.-`, 8 to 100. */
-export const requestKeyPattern = /^[A-Za-z0-9_:.-]{8,100}$/;
-
 export const bookFormFields = z.object({
   title: z.string().max(10_000).catch(''),
   author: z.string().max(10_000).catch(''),
@@ -85,7 +83,7 @@ export const bookFormFields = z.object({
   /** The stock shown when the edit form was opened: a save changes stock by the difference. */
   stockWas: z.string().max(20).catch(''),
   /** The new-book form's key: sending the same form again adds no second book. */
-  key: z.string().regex(requestKeyPattern).catch(''),
+  key: z.string().regex(idempotencyKeyPattern).catch(''),
 });
 export type BookFormFields = z.infer<typeof bookFormFields>;
 

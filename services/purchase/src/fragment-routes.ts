@@ -25,6 +25,7 @@ import { CartItem } from './entities.ts';
 import { buyBox, cartBadge, cartView, checkoutForm, checkoutTotal, notice, orderDetail, orderList, paymentForm, salesList } from './fragments.ts';
 import { listOrders, listSales, orderFor, toOrderJson } from './orders.ts';
 import { orderIdParam, pageQuery, shipmentParams } from './schemas.ts';
+import { idempotencyKeyPattern } from '@bookstore/shared/idempotency';
 
 type C = Context<PurchaseEnv>;
 const bookIdOf = z.coerce.number().int().min(1).max(2_147_483_647);
@@ -156,7 +157,7 @@ async function submitCheckout(c: C, buyer: Principal): Promise<Response> {
   const key = formText(form.key, 101); // one over the longest key: a longer one is refused, not cut to collide with another
   const input = createOrderInput.safeParse({ providerId: Number(form.providerId) });
   if (!input.success) return showCheckout(c, buyer, { key, error: 'Choose a delivery provider.' }, 400);
-  if (!/^[A-Za-z0-9_:.-]{8,100}$/.test(key)) return showCheckout(c, buyer, { error: 'The form expired; please place the order again.' }, 400);
+  if (!idempotencyKeyPattern.test(key)) return showCheckout(c, buyer, { error: 'The form expired; please place the order again.' }, 400);
   const placed = await placeOrder(c.var.deps, buyer, input.data, key);
   if (placed.status === 201) return c.redirect(`/orders/${(placed.body as { id: string }).id}/pay`, 303);
   // Short of stock: a fresh key, so the next try (after the cart changes) is a new order. Unavailable: the same key carries on.
@@ -199,7 +200,7 @@ async function submitPayment(c: C, buyer: Principal): Promise<Response> {
     return showPayment(c, buyer, { values, error: `Please check the card: ${Object.entries(errors).map(([name, message]) => `${name} ${message}`).join('; ')}.` }, 400);
   }
   const key = formText(form.key, 101);
-  if (!/^[A-Za-z0-9_:.-]{8,100}$/.test(key)) return showPayment(c, buyer, { values, error: 'The form expired; please enter the card again.' }, 400);
+  if (!idempotencyKeyPattern.test(key)) return showPayment(c, buyer, { values, error: 'The form expired; please enter the card again.' }, 400);
   const paid = await payOrder(c.var.deps, buyer, order.id, card.data, key);
   if (paid.status === 200) return c.redirect(`/orders/${order.id}?placed=1`, 303);
   if (paid.status === 202) return c.redirect(`/orders/${order.id}?pending=1`, 303);
