@@ -30,7 +30,7 @@ import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp } from '@bookstore/shared/service';
 import { bookToChange, createBook, findBook, removeBook, searchBooks, sellerBooks, toBookJson, updateBook } from './books.ts';
 import type { CatalogConfig } from './config.ts';
-import { countCoverUpload, coverFileName, coverMimeTypes, encodeCover, keepCoverStored, removeUnusedCover, storeCover } from './covers.ts';
+import { countCoverUpload, coverFileName, coverMimeTypes, encodeCover, replaceCover } from './covers.ts';
 import { Book } from './entities.ts';
 import { bookDetail, bookForm, bookGrid, bookResults, catalogSection, sellerList } from './fragments.ts';
 import { html, notice } from '@bookstore/shared/html';
@@ -315,18 +315,12 @@ async function saveCover(c: Context<Env>, bookId: number): Promise<Book> {
   }
   await countCoverUpload(c.var.em, caller.userId, COVER_UPLOADS_PER_HOUR);
   const cover = await encodeCover(new Uint8Array(await upload.arrayBuffer()));
-  const file = await storeCover(UPLOADS_DIR, cover);
-  const { book, previous } = await transaction(c.var.em, async (tx) => {
+  const { result: book } = await replaceCover(c.var.em, UPLOADS_DIR, cover, async (tx, file) => {
     const book = await bookToChange(tx, bookId, caller, { lock: true });
     const previous = book.coverFile;
     tx.assign(book, { coverFile: file, updatedAt: new Date() });
-    return { book, previous };
-  }).catch(async (error: unknown) => {
-    await removeUnusedCover(c.var.em, UPLOADS_DIR, file); // the book went away meanwhile: nobody may show the new files
-    throw error;
+    return { result: book, released: [previous] };
   });
-  await keepCoverStored(UPLOADS_DIR, file, cover);
-  if (previous !== file) await removeUnusedCover(c.var.em, UPLOADS_DIR, previous);
   return book;
 }
 

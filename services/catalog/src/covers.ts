@@ -1,15 +1,15 @@
 /**
  * Book covers: decoded with limits and re-encoded (upright, no metadata) at full and card size,
  * stored under UPLOADS_DIR by content hash, shared by all replicas, removed when no book shows them;
- * and the per-user limit on uploads.
+ * the per-user limit on uploads; and the backfill that brings covers stored before all this into shape.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { dialectOfPlatform, transaction, type EntityManager } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
-import { CoverUpload } from './entities.ts';
+import { Book, CoverUpload } from './entities.ts';
 
 /** What a cover may be: checked on the image's header, before any pixel is decoded. */
 const limits = {
@@ -117,6 +117,37 @@ export async function keepCoverStored(dir: string, file: string, cover: { full: 
   }
 }
 
+/**
+ * Stores `cover` and points books at it: the files are written first, then `point` changes the rows in
+ * one transaction (answering what it returns and the files the books let go of), then whichever of the
+ * new files went meanwhile is written again, and last the files let go of are removed unless a book
+ * still shows them. So no book ever points at a missing file, whenever the process stops. If `point`
+ * fails, the new files are removed again (unless another book shows them) and its error is thrown.
+ *
+ * @example
+ * const { file } = await replaceCover(em, dir, cover, async (tx, file) => {
+ *   const book = await tx.findOneOrFail(Book, id, { lockMode: LockMode.PESSIMISTIC_WRITE });
+ *   const previous = book.coverFile;
+ *   tx.assign(book, { coverFile: file, updatedAt: new Date() });
+ *   return { result: book, released: [previous] };
+ * });
+ */
+export async function replaceCover<T>(
+  em: EntityManager,
+  dir: string,
+  cover: { full: Buffer; card: Buffer },
+  point: (tx: EntityManager, file: string) => Promise<{ result: T; released: (string | null | undefined)[] }>,
+): Promise<{ file: string; result: T }> {
+  const file = await storeCover(dir, cover);
+  const { result, released } = await transaction(em, (tx) => point(tx, file)).catch(async (error: unknown) => {
+    await removeUnusedCover(em, dir, file);
+    throw error;
+  });
+  await keepCoverStored(dir, file, cover);
+  for (const previous of new Set(released)) if (previous !== file) await removeUnusedCover(em, dir, previous);
+  return { file, result };
+}
+
 async function writeAtomically(dir: string, name: string, bytes: Uint8Array): Promise<void> {
   const temporary = join(dir, `.${name}.${crypto.randomUUID()}.tmp`);
   await writeFile(temporary, bytes);
@@ -170,4 +201,86 @@ export async function countCoverUpload(em: EntityManager, userId: number, perHou
   const freedAt = others[Math.max(0, others.length - perHour)]!.uploadedAt.getTime() + hourMs;
   const retryAfter = Math.min(3600, Math.max(1, Math.ceil((freedAt - now.getTime()) / 1000)));
   throw new ProblemError(429, `At most ${perHour} cover uploads per hour: try again in ${Math.ceil(retryAfter / 60)} minutes`, { errors: { cover: `at most ${perHour} cover uploads per hour` } }, { 'retry-after': String(retryAfter) });
+}
+
+// --- covers stored before re-encoding ----------------------------------------------------------
+
+/** What `backfillCovers` did with each cover file that books show. */
+export interface CoverBackfillReport {
+  /** Re-encoded: the `books` that showed `from` now show `to`, and `from` is gone. */
+  converted: { from: string; to: string; books: number }[];
+  /** Already in today's form (a .webp with its card file): left as they are. */
+  current: number;
+  /** Could not be re-encoded (missing, not an image, outside the limits): left as they are, still shown by `books`. */
+  unreadable: { file: string; books: number[]; reason: string }[];
+  /** No book showed it any more by the time it was re-encoded (replaced or deleted meanwhile): nothing to do. */
+  gone: number;
+}
+
+/**
+ * Brings the covers stored before re-encoding (as uploaded: .jpg, .png, or .webp without a card
+ * file, metadata and all) into today's form, one file at a time, as an upload would: `encodeCover`
+ * (limits, no metadata), then `replaceCover` pointing every book that shows the old file at the new
+ * one, then the old file is removed. A file that cannot be re-encoded is reported and left alone.
+ * Safe beside running replicas; a second run finds nothing to do. A run that stopped after pointing
+ * the books but before removing the old file left a marker beside it (`.<file>.replaced`): the next
+ * run removes that file first.
+ *
+ * @example
+ * const report = await backfillCovers(orm.em, config.UPLOADS_DIR);
+ */
+export async function backfillCovers(em: EntityManager, dir: string): Promise<CoverBackfillReport> {
+  await removeReplacedLeftovers(em, dir);
+  const rows = await em.execute<{ id: number | string; cover_file: string }[]>('select id, cover_file from books where cover_file is not null order by id');
+  const booksByFile = new Map<string, number[]>();
+  for (const { id, cover_file: file } of rows) {
+    const books = booksByFile.get(file) ?? [];
+    booksByFile.set(file, books);
+    books.push(Number(id));
+  }
+  const report: CoverBackfillReport = { converted: [], current: 0, unreadable: [], gone: 0 };
+  for (const [file, books] of booksByFile) {
+    const outcome = await backfillCover(em, dir, file);
+    if (outcome.kind === 'converted') report.converted.push({ from: file, to: outcome.to, books: outcome.books });
+    else if (outcome.kind === 'unreadable') report.unreadable.push({ file, books, reason: outcome.reason });
+    else report[outcome.kind]++;
+  }
+  return report;
+}
+
+type BackfillOutcome = { kind: 'converted'; to: string; books: number } | { kind: 'unreadable'; reason: string } | { kind: 'current' | 'gone' };
+
+const replacedMarker = /^\.([a-f0-9]{40}\.(?:jpg|png|webp))\.replaced$/;
+
+async function backfillCover(em: EntityManager, dir: string, file: string): Promise<BackfillOutcome> {
+  if (!coverFileName.test(file)) return { kind: 'unreadable', reason: 'not a cover file name' };
+  if (file.endsWith('.webp') && (await isFile(join(dir, file))) && (await isFile(join(dir, cardFileOf(file))))) return { kind: 'current' };
+  const read = await readFile(join(dir, file)).catch((error: NodeJS.ErrnoException) => ({ reason: error.code === 'ENOENT' ? 'the file is missing' : `the file cannot be read (${error.code ?? error.message})` }));
+  if ('reason' in read) return { kind: 'unreadable', ...read };
+  const cover = await encodeCover(read).catch((error: unknown) => ({ reason: error instanceof Error ? error.message : String(error) }));
+  if ('reason' in cover) return { kind: 'unreadable', ...cover };
+  const marker = join(dir, `.${file}.replaced`);
+  await writeFile(marker, '');
+  const { file: to, result: books } = await replaceCover(em, dir, cover, async (tx, to) => ({
+    result: await tx.nativeUpdate(Book, { coverFile: file }, { coverFile: to, updatedAt: new Date() }),
+    released: [file],
+  }));
+  await rm(marker, { force: true });
+  if (books > 0) return { kind: 'converted', to, books };
+  await removeUnusedCover(em, dir, to); // nobody showed the old file any more: nobody shows the new one either
+  return { kind: 'gone' };
+}
+
+/** Removes the old files of covers a stopped run had already pointed their books away from. */
+async function removeReplacedLeftovers(em: EntityManager, dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [])) {
+    const file = replacedMarker.exec(name)?.[1];
+    if (!file) continue;
+    await removeUnusedCover(em, dir, file);
+    await rm(join(dir, name), { force: true });
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null))?.isFile() ?? false;
 }
