@@ -5,8 +5,9 @@
  *   GET  /login               login page                 POST /login      log in, set the cookie
  *   GET  /register            registration page          POST /register   create the account, log in
  *   POST /logout              end the session everywhere
+ *   GET  /account             the signed-in user's page    POST /account/delete   delete my account (password, a box ticked)
  *   GET  /admin/users         user list with search (admins)   GET /admin/actions   what admins did
- *   POST /admin/users/:id/disable, /enable, /role, /sessions/revoke   (admins; auth checks)
+ *   POST /admin/users/:id/disable, /enable, /role, /sessions/revoke, /delete   (admins; auth checks)
  *   GET  /catalog             search, filters, sort, pages (htmx: the results alone)
  *   GET  /books/:id           a book
  *   GET  /covers/:file        a cover image (from catalog)

@@ -67,6 +67,7 @@ export function accountMenu(viewer: Pick<Principal, 'name' | 'role'> | null | 'u
   }
   return html`<div class="account-menu" id="account-menu">
     <span class="who">Signed in as <strong>${viewer.name}</strong></span>
+    <a href="/account">Account</a>
     <a href="/sell">Sell</a>
     <a href="/orders">My orders</a>
     <a href="/sales">My sales</a>

@@ -1,7 +1,7 @@
 /**
- * Admin pages (search, disable, enable, role, end sessions, the record) through the web front, and
- * their reach: a user an admin disables or demotes is refused by catalog, purchase and the web
- * within the same seconds as a logout.
+ * Admin pages (search, disable, enable, role, end sessions, delete, the record) through the web
+ * front, and their reach: a user an admin disables, demotes or deletes (or who deletes their own
+ * account) is refused by catalog, purchase and the web within the same seconds as a logout.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { bearer, eventually } from '@bookstore/shared/testing/http';
@@ -89,6 +89,53 @@ describe('reach', () => {
     expect(await catalogStatus(bystander.token)).toBe(200);
     expect(await purchaseStatus(bystander.token)).toBe(200);
     expect(await signedIn(adminCookie, 'Page Admin')).toBe(true);
+  });
+});
+
+describe('deleting accounts', () => {
+  test('an admin deletes an account only with the box ticked; then the user is refused everywhere and cannot log in', async () => {
+    const user = await auth.signUp('Deleted Dave');
+    const cookie = await webLogin(user.email, user.password);
+    const list = await (await web.browse('/admin/users?q=dave', { cookie: adminCookie })).text();
+    expect(list).toContain(`action="/admin/users/${user.userId}/delete"`);
+    expect(list).toContain('name="confirm"');
+
+    const unconfirmed = await web.submit(`/admin/users/${user.userId}/delete`, {}, { cookie: adminCookie });
+    expect(unconfirmed.status).toBe(400);
+    expect(await unconfirmed.text()).toContain('Nothing was deleted');
+    expect(await signedIn(cookie, 'Deleted Dave')).toBe(true);
+
+    const done = await web.submit(`/admin/users/${user.userId}/delete`, { confirm: 'yes' }, { cookie: adminCookie });
+    expect(done.status).toBe(303);
+    expect(await (await web.browse(done.headers.get('location')!, { cookie: adminCookie })).text()).toContain('The account is deleted');
+    await refusedEverywhere(user.token, cookie, 'Deleted Dave');
+    expect((await web.submit('/login', { email: user.email, password: user.password })).status).toBe(401);
+    const record = await (await web.browse('/admin/actions', { cookie: adminCookie })).text();
+    expect(record).not.toContain(user.email);
+  });
+
+  test('a user deletes their own account on /account: a wrong password or no tick keeps it, the right one signs them out everywhere', async () => {
+    const user = await auth.signUp('Leaving Lena');
+    const cookie = await webLogin(user.email, user.password);
+    const page = await web.browse('/account', { cookie });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('action="/account/delete"');
+    expect((await web.browse('/account')).headers.get('location')).toBe('/login?next=%2Faccount');
+
+    const unticked = await web.submit('/account/delete', { password: user.password }, { cookie });
+    expect(unticked.status).toBe(400);
+    expect(await unticked.text()).toContain('Tick this box');
+    const wrong = await web.submit('/account/delete', { password: 'not the password', confirm: 'yes' }, { cookie });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain('That password is wrong.');
+    expect(await signedIn(cookie, 'Leaving Lena')).toBe(true);
+
+    const done = await web.submit('/account/delete', { password: user.password, confirm: 'yes' }, { cookie });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain('Your account is deleted');
+    expect(done.headers.get('set-cookie')).toContain('bookstore_session=;');
+    await refusedEverywhere(user.token, cookie, 'Leaving Lena');
+    expect((await web.submit('/login', { email: user.email, password: user.password })).status).toBe(401);
   });
 });
 

@@ -2,11 +2,12 @@
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@bookstore/shared/db';
 import { Jwt } from 'hono/utils/jwt';
-import { ProblemError } from '@bookstore/shared/errors';
+import { ProblemError, type Problem } from '@bookstore/shared/errors';
 import { sessionAudience, signingAlgorithm, tokenClaims, tokenIssuer, type Principal } from '@bookstore/shared/auth';
 import { KnownAddress, LoginThrottle, Revocation, Session, User, type Role } from './entities.ts';
 import { nameProblem, nameSkeleton, normaliseName } from './names.ts';
 import type { SigningKey } from './keys.ts';
+import { changeAccount } from './administration.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import type { LoginInput, PublicUser, RegisterInput, SessionCreated } from './schemas.ts';
 import {
@@ -18,6 +19,7 @@ import {
   recordFailure,
   releaseAttempt,
   registrationKey,
+  takenEmailKey,
   rememberAddress,
   spendAttempt,
   type Budget,
@@ -74,6 +76,8 @@ export interface Limits extends ThrottlePolicy {
   /** Failures from one address against any accounts (an office or proxy is many people: keep it large). */
   maxFailuresPerAddress: number;
   maxRegistrationsPerAddress: number;
+  /** Sign-ups from one address refused because the email has an account: bounds probing for who has one. */
+  maxTakenEmailsPerAddress: number;
   /** How long an address an account logged in from stays exempt from the account's own budget. */
   knownAddressDays: number;
 }
@@ -90,10 +94,29 @@ function tooMany(what: string, seconds: number) {
   return new ProblemError(429, `Too many ${what}. Try again in ${when}.`, {}, { 'retry-after': String(seconds) });
 }
 
-/** Counts a sign-up against the client's address; 429 past the limit (each one costs an argon2 hash). */
-export async function admitRegistration(em: EntityManager, clientAddress: string, limits: Limits): Promise<void> {
+/**
+ * A sign-up from `clientAddress`, within two budgets of that address (429 past either): every
+ * sign-up (each costs an argon2 hash), and sign-ups refused because the email has an account. The
+ * contract answers 409 for a taken email, so each refusal tells whether an email has an account:
+ * the second budget keeps that to a few per address, and a refusal takes as long as a sign-up.
+ */
+export async function signUp(em: EntityManager, input: RegisterInput, context: Pick<LoginContext, 'limits' | 'clientAddress'>): Promise<User> {
+  const { limits, clientAddress } = context;
   const wait = await spendAttempt(em, { key: registrationKey(clientAddress), limit: limits.maxRegistrationsPerAddress }, limits);
   if (wait > 0) throw tooMany('sign-ups from your network', wait);
+  const probes: Budget[] = [{ key: takenEmailKey(clientAddress), limit: limits.maxTakenEmailsPerAddress }];
+  const probeWait = await admitAttempt(em, probes, limits);
+  if (probeWait > 0) throw tooMany('sign-ups with emails that already have an account', probeWait);
+  let user: User;
+  try {
+    user = await registerUser(em, input);
+  } catch (error) {
+    if (error instanceof ProblemError && (error.extra as Pick<Problem, 'errors'>).errors?.email) await recordFailure(em, probes, limits);
+    else await releaseAttempt(em, probes).catch(() => {});
+    throw error;
+  }
+  await releaseAttempt(em, probes);
+  return user;
 }
 
 const badCredentials = 'Email or password is incorrect';
@@ -218,6 +241,43 @@ export async function revocationsSince(em: EntityManager, since: number, limit =
     items: rows.map((row) => ({ sessionId: row.sessionId, expiresAt: Math.floor(row.expiresAt.getTime() / 1000) })),
     // A full page: there may be more, and the poller continues from the last row it got.
     serverTime: more ? rows.at(-1)!.revokedAt.getTime() : now.getTime(),
+    more,
+  };
+}
+
+
+/**
+ * The signed-in user deletes their own account, giving its password again (a token left on a shared
+ * computer is not enough). Wrong passwords count against the account at this address, as logins do.
+ */
+export async function deleteOwnAccount(em: EntityManager, user: User, password: string, context: Pick<LoginContext, 'limits' | 'clientAddress'>): Promise<void> {
+  const budgets: Budget[] = [{ key: accountAtAddressKey(user.email, context.clientAddress), limit: context.limits.maxFailuresPerAccountAddress }];
+  const wait = await admitAttempt(em, budgets, context.limits);
+  if (wait > 0) throw tooMany('password attempts', wait);
+  let matches: boolean;
+  try {
+    matches = await verifyPassword(user.passwordHash, password);
+  } catch (error) {
+    await releaseAttempt(em, budgets).catch(() => {});
+    throw error;
+  }
+  if (!matches) {
+    await recordFailure(em, budgets, context.limits);
+    throw new ProblemError(400, 'That password is wrong', { errors: { password: 'is wrong' } });
+  }
+  await releaseAttempt(em, budgets);
+  await changeAccount(em, { id: user.id, name: "the account's owner" }, user.id, { kind: 'delete', own: true });
+}
+
+/** Accounts deleted since `since` (ms since epoch), oldest first, and auth's clock now: the feed catalog polls to retire their books. */
+export async function deletedUsersSince(em: EntityManager, since: number, limit = 1000) {
+  const now = new Date();
+  const rows = await em.find(User, { deletedAt: { $gte: new Date(since) } }, { fields: ['id', 'deletedAt'], orderBy: { deletedAt: 'asc', id: 'asc' }, limit, connectionType: 'write' });
+  const more = rows.length === limit;
+  return {
+    items: rows.map((row) => ({ userId: row.id, deletedAt: row.deletedAt!.getTime() })),
+    // A full page: there may be more, and the poller continues from the last row it got.
+    serverTime: more ? rows.at(-1)!.deletedAt!.getTime() : now.getTime(),
     more,
   };
 }

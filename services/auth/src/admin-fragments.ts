@@ -1,6 +1,6 @@
 /**
  * Auth's admin pages as fragments: the user list (search; per user disable or enable, role, end all
- * sessions) and the record of admin actions. Plain forms posted through the web front, which checks
+ * sessions, delete) and the record of admin actions. Plain forms posted through the web front, which checks
  * their origin; no JavaScript needed.
  */
 import { html, notice, pagination, queryString, type Html } from '@bookstore/shared/html';
@@ -21,6 +21,7 @@ const doneNotices: Record<string, string> = {
   enable: 'The account is enabled: its owner can log in again.',
   role: 'The role is changed. The sessions that carried the old one have ended.',
   sessions: 'All sessions of the account have ended.',
+  delete: 'The account is deleted: its name, email and password are gone, its sessions have ended and its books leave the catalog.',
 };
 
 export function userTable(listing: UserListing, done?: string): Html {
@@ -50,6 +51,13 @@ export function userTable(listing: UserListing, done?: string): Html {
 function userRow(user: AdminUserView, back: { q?: string; page: number }): Html {
   const base = `/admin/users/${user.id}`;
   const returnTo = html`<input type="hidden" name="q" value="${back.q ?? ''}"><input type="hidden" name="page" value="${back.page}">`;
+  if (user.deletedAt) {
+    return html`<tr>
+    <td>${user.name} #${user.id}</td><td>—</td><td>${user.role}</td>
+    <td><strong>deleted</strong> on ${user.deletedAt.slice(0, 10)}</td>
+    <td>${user.createdAt.slice(0, 10)}</td><td></td>
+  </tr>`;
+  }
   return html`<tr>
     <td>${user.name}</td><td>${user.email}</td><td>${user.role}</td>
     <td>${user.disabledAt ? html`<strong>disabled</strong> since ${user.disabledAt.slice(0, 10)}` : 'active'}</td>
@@ -66,6 +74,10 @@ function userRow(user: AdminUserView, back: { q?: string; page: number }): Html 
         <button type="submit">Change role</button>
       </form>
       <form method="post" action="${base}/sessions/revoke" class="inline">${returnTo}<button type="submit">End all sessions</button></form>
+      <form method="post" action="${base}/delete" class="inline">${returnTo}
+        <label><input type="checkbox" name="confirm" value="yes" required> Yes, delete this account</label>
+        <button type="submit" class="danger">Delete</button>
+      </form>
     </td>
   </tr>`;
 }
@@ -75,6 +87,7 @@ const actionLabels: Record<AdminActionKind, string> = {
   enable: 'enabled',
   'set-role': 'changed the role of',
   'revoke-sessions': 'ended all sessions of',
+  delete: 'deleted',
 };
 
 export function adminActionTable(listing: { items: AdminActionView[]; page: number; pageSize: number; total: number }): Html {

@@ -44,6 +44,11 @@ export const revokeSessionsApi = factory.createHandlers(adminOnly, validParams(u
   return c.json({ revoked });
 });
 
+export const deleteUserApi = factory.createHandlers(adminOnly, validParams(userIdParam), async (c) => {
+  await changeAccount(c.var.em, actorOf(c), c.req.valid('param').id, { kind: 'delete' });
+  return c.body(null, 204);
+});
+
 export const listAdminActionsApi = factory.createHandlers(adminOnly, validQuery(adminActionsQuery), async (c) => {
   return c.json(await listAdminActions(c.var.deps.orm, c.req.valid('query'), { log: c.var.deps.log }));
 });
@@ -69,21 +74,23 @@ const formFields = z.object({
   q: z.string().max(254).catch(''),
   page: z.coerce.number().int().min(1).max(100_000).catch(1),
   role: z.enum(roles).optional().catch(undefined),
+  confirm: z.literal('yes').optional().catch(undefined),
 });
 
 /**
  * A form on the user list: does the change, then sends the browser back to the list it came from
- * (303), saying what happened; a refusal (your own account, the last admin, no such user) is a page
- * saying why.
+ * (303), saying what happened; a refusal (your own account, the last admin, no such user, a form
+ * missing its choice: `change` answers why) is a page saying why.
  */
-const changeForm = (done: string, change: (fields: z.infer<typeof formFields>) => AccountChange | null) =>
+const changeForm = (done: string, change: (fields: z.infer<typeof formFields>) => AccountChange | { missing: string }) =>
   factory.createHandlers(async (c) => {
     const refused = await refusal(c, 'manage users');
     if (refused) return refused;
     const id = userIdParam.safeParse(c.req.param());
     const fields = formFields.parse(await readForm(c));
+    if (!id.success) return c.html(adminRefusal('There is no such user.'), 404);
     const wanted = change(fields);
-    if (!id.success || !wanted) return c.html(adminRefusal(id.success ? 'Choose a role.' : 'There is no such user.'), id.success ? 400 : 404);
+    if ('missing' in wanted) return c.html(adminRefusal(wanted.missing), 400);
     try {
       await changeAccount(c.var.em, actorOf(c), id.data.id, wanted);
     } catch (error) {
@@ -95,8 +102,12 @@ const changeForm = (done: string, change: (fields: z.infer<typeof formFields>) =
 
 export const disableForm = changeForm('disable', () => ({ kind: 'disable' }));
 export const enableForm = changeForm('enable', () => ({ kind: 'enable' }));
-export const roleForm = changeForm('role', (fields) => (fields.role ? { kind: 'set-role', role: fields.role } : null));
+export const roleForm = changeForm('role', (fields) => (fields.role ? { kind: 'set-role', role: fields.role } : { missing: 'Choose a role.' }));
 export const revokeSessionsForm = changeForm('sessions', () => ({ kind: 'revoke-sessions' }));
+// Deleting cannot be undone: the form asks to tick a box first, so it works the same without JavaScript.
+export const deleteForm = changeForm('delete', (fields) =>
+  fields.confirm ? { kind: 'delete' } : { missing: 'Nothing was deleted: tick "Yes, delete this account" to confirm that the account should go for good.' },
+);
 
 // --- helpers of this file -------------------------------------------------------------------
 

@@ -8,6 +8,11 @@
  * token still carries the old role, so a role change ends the sessions too. Logins lock the user's
  * row while they open a session (accounts.ts), and so do these actions, so no login slips in between
  * the change and the sessions it ends.
+ *
+ * Deleting an account (by an admin, or by its owner: accounts.ts) wipes its name, email and
+ * password, ends its sessions and keeps it disabled for good; the record keeps only its id. Other
+ * services learn of it from the feed of deleted users (`deletedUsersSince`): catalog retires the
+ * deleted seller's books.
  */
 import { LockMode } from '@mikro-orm/core';
 import { readWithFallback, transaction, type EntityManager, type Orm, type ReadConnection } from '@bookstore/shared/db';
@@ -22,7 +27,13 @@ export interface Actor {
   name: string;
 }
 
-export type AccountChange = { kind: 'disable' } | { kind: 'enable' } | { kind: 'set-role'; role: Role } | { kind: 'revoke-sessions' };
+export type AccountChange =
+  | { kind: 'disable' }
+  | { kind: 'enable' }
+  | { kind: 'set-role'; role: Role }
+  | { kind: 'revoke-sessions' }
+  /** `own`: the owner deletes their own account (after giving their password, accounts.ts). */
+  | { kind: 'delete'; own?: boolean };
 
 export interface ChangeResult {
   user: User;
@@ -43,15 +54,17 @@ export async function changeAccount(em: EntityManager, actor: Actor, targetId: n
 }
 
 async function applyChange(tx: EntityManager, actor: Actor, targetId: number, change: AccountChange): Promise<ChangeResult> {
-  const removesAdmin = change.kind === 'disable' || (change.kind === 'set-role' && change.role !== 'admin');
-  if (removesAdmin && actor.id === targetId) {
-    throw new ProblemError(409, change.kind === 'disable' ? 'You cannot disable your own account' : 'You cannot change the role of your own account');
-  }
+  const removesAdmin = change.kind === 'disable' || change.kind === 'delete' || (change.kind === 'set-role' && change.role !== 'admin');
+  if (removesAdmin && actor.id === targetId && !(change.kind === 'delete' && change.own)) throw new ProblemError(409, ownAccountRefusals[change.kind]!);
   // Taking away an admin locks every enabled admin (in id order), so two admins demoting each other at
   // once cannot both succeed and leave no admin.
   if (removesAdmin) await tx.find(User, { role: 'admin', disabledAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
   const user = await tx.findOne(User, { id: targetId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
   if (!user) throw new ProblemError(404, 'There is no such user');
+  if (user.deletedAt) {
+    if (change.kind === 'delete') return { user, revoked: 0 };
+    throw new ProblemError(409, 'This account was deleted: there is nothing left to change');
+  }
   if (removesAdmin && user.role === 'admin' && !user.disabledAt) {
     const others = await tx.count(User, { role: 'admin', disabledAt: null, id: { $ne: user.id } });
     if (others === 0) throw new ProblemError(409, 'This is the only enabled administrator: make another one first');
@@ -83,9 +96,36 @@ async function applyChange(tx: EntityManager, actor: Actor, targetId: number, ch
       revoked = await endSessions(tx, user.id, now);
       detail = sessionsEnded(revoked);
       break;
+    case 'delete':
+      revoked = await endSessions(tx, user.id, now);
+      wipe(user, now);
+      // Earlier entries of the record named the account by its email: it goes from them too.
+      await tx.nativeUpdate(AdminAction, { targetId: user.id }, { targetEmail: user.email });
+      detail = `${change.own ? 'deleted by its owner' : 'deleted'}; ${sessionsEnded(revoked)}`;
+      break;
   }
   record(tx, actor, user, change.kind, detail, now);
   return { user, revoked };
+}
+
+const ownAccountRefusals: Partial<Record<AccountChange['kind'], string>> = {
+  disable: 'You cannot disable your own account',
+  'set-role': 'You cannot change the role of your own account',
+  delete: 'You cannot delete your own account here: use "Delete my account" on your account page',
+};
+
+/**
+ * What is left of a deleted account: its id (orders and books refer to it) and nothing that names
+ * a person. The email and look-alike key are unique, so each gets the id; no password opens it.
+ */
+function wipe(user: User, now: Date) {
+  user.name = 'Deleted user';
+  user.email = `deleted-${user.id}@deleted.invalid`;
+  // Never a real name's key: those hold letters and digits only (names.ts).
+  user.nameSkeleton = `deleted:${user.id}`;
+  user.passwordHash = '';
+  user.disabledAt ??= now;
+  user.deletedAt = now;
 }
 
 /** Ends every live session of a user and publishes each on the revocation feed; returns how many. */
@@ -115,6 +155,7 @@ export function toAdminUserView(user: User): AdminUserView {
     role: user.role,
     createdAt: user.createdAt.toISOString(),
     disabledAt: user.disabledAt ? user.disabledAt.toISOString() : null,
+    deletedAt: user.deletedAt ? user.deletedAt.toISOString() : null,
   };
 }
 

@@ -5,7 +5,9 @@
  *   POST   /api/sessions              log in                       → 201 {token, expiresAt, user} | 401 | 429
  *   DELETE /api/sessions/current      log out (Bearer)             → 204
  *   GET    /api/me                    the caller (Bearer)          → user | 401
- *   GET    /api/revocations           revoked sessions (service)   → {items, serverTime}
+ *   DELETE /api/me        {password}  delete the caller's account  → 204 | 400 wrong password | 401 | 409 last admin | 429
+ *   GET    /api/revocations           revoked sessions (service)   → {items, serverTime, more}
+ *   GET    /api/deleted-users?since=  deleted accounts (service)   → {items: [{userId, deletedAt}], serverTime, more}
  *   GET    /.well-known/jwks.json     public signing keys
  *   POST   /fragments/login-form      login form with its state
  *   POST   /fragments/register-form   registration form with its state
@@ -16,10 +18,11 @@
  *   POST   /api/users/:id/disable             disable: no login, sessions ended → user | 404 | 409
  *   POST   /api/users/:id/enable              enable again                      → user | 404
  *   PUT    /api/users/:id/role      {role}    change the role, sessions ended   → user | 400 | 404 | 409
+ *   DELETE /api/users/:id                     delete: wiped, sessions ended     → 204 | 404 | 409 own account, last admin
  *   DELETE /api/users/:id/sessions            end all the user's sessions       → {revoked} | 404
  *   GET    /api/admin-actions?targetId=&page= the record: who did what to whom, when → {items, page, pageSize, total}
  *   GET    /fragments/users?q=&page=&done=    user list with search and the forms below
- *   POST   /fragments/users/:id/disable, /enable, /role, /sessions/revoke   the forms (303 back to the list)
+ *   POST   /fragments/users/:id/disable, /enable, /role, /sessions/revoke, /delete   the forms (303 back to the list)
  *   GET    /fragments/admin-actions?page=     the record as a table
  */
 import type { EntityManager } from '@bookstore/shared/db';
@@ -30,9 +33,11 @@ import { pingPrimary, type Orm } from '@bookstore/shared/db';
 import { validJson, validQuery } from '@bookstore/shared/validation';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp, socketAddress } from '@bookstore/shared/service';
-import { admitRegistration, logIn, registerUser, revocationsSince, revokeSession, toPublicUser, type Limits } from './accounts.ts';
+import { deletedUsersSince, deleteOwnAccount, logIn, revocationsSince, revokeSession, signUp, toPublicUser, type Limits } from './accounts.ts';
 import {
   adminActionsFragment,
+  deleteForm,
+  deleteUserApi,
   disableForm,
   disableUserApi,
   enableForm,
@@ -45,12 +50,12 @@ import {
   setRoleApi,
   usersFragment,
 } from './admin-routes.ts';
-import { requireCaller } from './callers.ts';
+import { requireCaller, signedIn } from './callers.ts';
 import type { AuthConfig } from './config.ts';
 import type { User } from './entities.ts';
 import { loginForm, registerForm } from './fragments.ts';
 import type { SigningKey } from './keys.ts';
-import { loginFormState, loginInput, registerFormState, registerInput, revocationQuery } from './schemas.ts';
+import { deleteOwnInput, loginFormState, loginInput, registerFormState, registerInput, revocationQuery } from './schemas.ts';
 
 export interface AuthDeps {
   orm: Orm;
@@ -67,12 +72,13 @@ export interface AuthDeps {
     | 'LOGIN_WINDOW_SECONDS'
     | 'LOGIN_KNOWN_ADDRESS_DAYS'
     | 'REGISTRATIONS_PER_ADDRESS'
+    | 'REGISTRATION_TAKEN_EMAILS_PER_ADDRESS'
   > &
     Partial<Pick<AuthConfig, 'SERVICE_TOKENS_ACCEPTED' | 'REQUEST_TIME_BUDGET_MS'>>;
 }
 
 export type AuthEnv = {
-  Variables: { deps: AuthDeps; em: EntityManager; requestId: string; admin?: Principal & { user: User } };
+  Variables: { deps: AuthDeps; em: EntityManager; requestId: string; caller?: Principal & { user: User }; admin?: Principal & { user: User } };
 };
 const factory = createFactory<AuthEnv>();
 
@@ -96,7 +102,9 @@ export function createApp(deps: AuthDeps) {
     .post('/api/sessions', ...login)
     .delete('/api/sessions/current', ...logout)
     .get('/api/me', ...me)
+    .delete('/api/me', ...deleteMe)
     .get('/api/revocations', serviceOnly, ...revocations)
+    .get('/api/deleted-users', serviceOnly, ...deletedUsers)
     .get('/.well-known/jwks.json', ...jwks)
     .post('/fragments/login-form', ...loginFormFragment)
     .post('/fragments/register-form', ...registerFormFragment)
@@ -104,6 +112,7 @@ export function createApp(deps: AuthDeps) {
     .post('/api/users/:id/disable', ...disableUserApi)
     .post('/api/users/:id/enable', ...enableUserApi)
     .put('/api/users/:id/role', ...setRoleApi)
+    .delete('/api/users/:id', ...deleteUserApi)
     .delete('/api/users/:id/sessions', ...revokeSessionsApi)
     .get('/api/admin-actions', ...listAdminActionsApi)
     .get('/fragments/users', ...usersFragment)
@@ -111,13 +120,13 @@ export function createApp(deps: AuthDeps) {
     .post('/fragments/users/:id/enable', ...enableForm)
     .post('/fragments/users/:id/role', ...roleForm)
     .post('/fragments/users/:id/sessions/revoke', ...revokeSessionsForm)
+    .post('/fragments/users/:id/delete', ...deleteForm)
     .get('/fragments/admin-actions', ...adminActionsFragment);
 }
 export type AuthApp = ReturnType<typeof createApp>;
 
 const register = factory.createHandlers(validJson(registerInput), async (c) => {
-  await admitRegistration(c.var.em, clientAddress(c), limits(c.var.deps.config));
-  const user = await registerUser(c.var.em, c.req.valid('json'));
+  const user = await signUp(c.var.em, c.req.valid('json'), { clientAddress: clientAddress(c), limits: limits(c.var.deps.config) });
   return c.json(toPublicUser(user), 201);
 });
 
@@ -136,6 +145,16 @@ const logout = factory.createHandlers(async (c) => {
 const me = factory.createHandlers(async (c) => {
   const caller = await requireCaller(c);
   return c.json(toPublicUser(caller.user));
+});
+
+const deleteMe = factory.createHandlers(signedIn, validJson(deleteOwnInput), async (c) => {
+  const { password } = c.req.valid('json');
+  await deleteOwnAccount(c.var.em, c.var.caller!.user, password, { clientAddress: clientAddress(c), limits: limits(c.var.deps.config) });
+  return c.body(null, 204);
+});
+
+const deletedUsers = factory.createHandlers(validQuery(revocationQuery), async (c) => {
+  return c.json(await deletedUsersSince(c.var.em, c.req.valid('query').since));
 });
 
 const revocations = factory.createHandlers(validQuery(revocationQuery), async (c) => {
@@ -159,6 +178,7 @@ function limits(config: AuthDeps['config']): Limits {
     maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
     maxRegistrationsPerAddress: config.REGISTRATIONS_PER_ADDRESS,
+    maxTakenEmailsPerAddress: config.REGISTRATION_TAKEN_EMAILS_PER_ADDRESS,
     knownAddressDays: config.LOGIN_KNOWN_ADDRESS_DAYS,
     lockSeconds: config.LOGIN_LOCK_SECONDS,
     windowSeconds: config.LOGIN_WINDOW_SECONDS,

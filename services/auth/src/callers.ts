@@ -19,6 +19,12 @@ export async function requireCaller(c: Context<AuthEnv>) {
   return caller;
 }
 
+/** For routes of the signed-in user, before their input is read: 401 without a session; the caller in `c.var.caller`. */
+export const signedIn = createMiddleware<AuthEnv>(async (c, next) => {
+  c.set('caller', await requireCaller(c));
+  await next();
+});
+
 /** For admin routes, before their input is read: 401 without a session, 403 for anyone but an admin; the admin in `c.var.admin`. */
 export const adminOnly = createMiddleware<AuthEnv>(async (c, next) => {
   const caller = await requireCaller(c);

@@ -3,13 +3,14 @@
  *
  *   bun services/auth/src/cli.ts migrate
  *   bun services/auth/src/cli.ts create-admin --email ada@example.com --name "Ada Admin"
- *   bun services/auth/src/cli.ts disable|enable|revoke-sessions --email X --by "Operator Name"
+ *   bun services/auth/src/cli.ts disable|enable|revoke-sessions|delete --email X --by "Operator Name"
  *   bun services/auth/src/cli.ts set-role --email X --role admin|customer --by "Operator Name"
  *
  * create-admin reads the password from ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE), else from standard
  * input; an existing user with that email is promoted instead. The account commands do what an
- * admin does on the admin pages (disabling and a role change end the user's sessions everywhere),
- * and are recorded in admin_actions with `--by` as who did it.
+ * admin does on the admin pages (disabling and a role change end the user's sessions everywhere;
+ * deleting also wipes the account's name, email and password for good, and catalog retires its
+ * books), and are recorded in admin_actions with `--by` as who did it.
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -29,8 +30,8 @@ const { positionals, values } = parseArgs({
   options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, by: { type: 'string' } },
 });
 const command = positionals[0] ?? '';
-const accountCommands = ['disable', 'enable', 'set-role', 'revoke-sessions'];
-const usage = 'usage: cli.ts migrate | create-admin --email EMAIL --name NAME | disable|enable|revoke-sessions --email EMAIL --by OPERATOR | set-role --email EMAIL --role admin|customer --by OPERATOR';
+const accountCommands = ['disable', 'enable', 'set-role', 'revoke-sessions', 'delete'];
+const usage = 'usage: cli.ts migrate | create-admin --email EMAIL --name NAME | disable|enable|revoke-sessions|delete --email EMAIL --by OPERATOR | set-role --email EMAIL --role admin|customer --by OPERATOR';
 const config = loadConfig(authConfigSchema.pick({ DATABASE_URL: true, LOG_LEVEL: true }).extend({ ADMIN_PASSWORD: z.string().optional() }));
 const log = createLogger({ service: 'auth-cli', level: config.LOG_LEVEL });
 
@@ -59,7 +60,7 @@ function accountChange(): AccountChange {
     process.exit(64);
   }
   if (command === 'set-role') return { kind: 'set-role', role: role.data! };
-  return { kind: command as 'disable' | 'enable' | 'revoke-sessions' };
+  return { kind: command as 'disable' | 'enable' | 'revoke-sessions' | 'delete' };
 }
 
 async function changeAccountByEmail(wanted: AccountChange) {
@@ -72,8 +73,8 @@ async function changeAccountByEmail(wanted: AccountChange) {
   }
   try {
     const { user: changed, revoked } = await changeAccount(em, { id: null, name: `${values.by!.trim()} (command line)` }, user.id, wanted);
-    const state = wanted.kind === 'set-role' ? `now ${changed.role}` : changed.disabledAt ? 'disabled' : 'enabled';
-    console.log(wanted.kind === 'enable' ? `${changed.email} is ${state}` : `${changed.email} is ${state}; ${sessionsEnded(revoked)}`);
+    const state = wanted.kind === 'set-role' ? `now ${changed.role}` : changed.deletedAt ? 'deleted' : changed.disabledAt ? 'disabled' : 'enabled';
+    console.log(wanted.kind === 'enable' ? `${email} is ${state}` : `${email} is ${state}; ${sessionsEnded(revoked)}`);
   } catch (error) {
     if (!(error instanceof ProblemError)) throw error;
     console.error(`${email}: ${error.detail}`);

@@ -29,7 +29,10 @@ export const authConfigSchema = z.object({
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(15 * 60),
   /** How long an address an account logged in from is exempt from that account's own budget. */
   LOGIN_KNOWN_ADDRESS_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  /** Sign-ups from one address per window: each costs a password hash. */
   REGISTRATIONS_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
+  /** Of those, refused because the email already has an account: past it, that address waits (each such answer tells that an email has an account). */
+  REGISTRATION_TAKEN_EMAILS_PER_ADDRESS: z.coerce.number().int().min(1).max(1000).default(5),
   LOG_LEVEL: logLevel,
   ...lifecycleConfig,
 });

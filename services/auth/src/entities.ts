@@ -21,6 +21,11 @@ export const User = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     /** Set while an admin has disabled the account: it cannot log in, and had its sessions ended. */
     disabledAt: p.datetime().nullable(),
+    /**
+     * Set when the account is deleted (by its owner or an admin): name, email and password are wiped,
+     * it stays disabled for good, and catalog retires its books (the feed of deleted users).
+     */
+    deletedAt: p.datetime().nullable().index(),
   },
 });
 export type User = InferEntity<typeof User>;
@@ -89,7 +94,7 @@ export const KnownAddress = defineEntity({
 });
 export type KnownAddress = InferEntity<typeof KnownAddress>;
 
-export const adminActionKinds = ['disable', 'enable', 'set-role', 'revoke-sessions'] as const;
+export const adminActionKinds = ['disable', 'enable', 'set-role', 'revoke-sessions', 'delete'] as const;
 export type AdminActionKind = (typeof adminActionKinds)[number];
 
 /**

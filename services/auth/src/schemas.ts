@@ -22,7 +22,7 @@ export const adminActionsQuery = pageQuery.extend({ targetId: z.coerce.number().
 export const adminActionsPageQuery = adminActionsQuery.catch({ page: 1, pageSize: 20, targetId: undefined });
 
 /** A user as admins see them: the public fields and whether the account is disabled. */
-export const adminUserView = publicUser.extend({ disabledAt: z.string().nullable() });
+export const adminUserView = publicUser.extend({ disabledAt: z.string().nullable(), deletedAt: z.string().nullable() });
 export type AdminUserView = z.infer<typeof adminUserView>;
 
 export const adminActionView = z.object({
@@ -43,6 +43,7 @@ export const revocationQuery = z.object({ since: z.coerce.number().int().min(0).
 export const registerInput = sharedRegisterInput.extend({ name: sharedRegisterInput.shape.name.pipe(displayName) });
 
 export {
+  deleteOwnInput,
   loginFormState,
   loginInput,
   publicUser,

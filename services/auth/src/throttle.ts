@@ -31,6 +31,7 @@ export const addressKey = (address: string) => `address:${address}`;
 /** One address guessing one account; hashed, as email and address together may outgrow the column. */
 export const accountAtAddressKey = (email: string, address: string) => `pair:${digest(email, address)}`;
 export const registrationKey = (address: string) => `register:${address}`;
+export const takenEmailKey = (address: string) => `register-taken:${address}`;
 
 /**
  * Lets one attempt through every budget, or none: answers 0 and holds a slot in each (give it back

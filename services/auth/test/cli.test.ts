@@ -90,6 +90,21 @@ describe('account commands', () => {
     for (const row of rows) expect(row).toMatchObject({ actor_id: null, actor_name: 'Ops Olga (command line)' });
   });
 
+  test('delete wipes the account and ends its sessions; the record names the operator and keeps no email', async () => {
+    const { id, sid } = await userWithSession('cli-leaving@example.test');
+    const deleted = run(['delete', '--email', 'cli-leaving@example.test', '--by', 'Ops Olga'], {});
+    expect(deleted.err).toBe('');
+    expect(deleted.code).toBe(0);
+    expect(deleted.out).toContain('cli-leaving@example.test is deleted; 1 session ended');
+    const [row] = (await db.query('select email, name, password_hash, deleted_at from users where id = ?', [id])) as { email: string; name: string; password_hash: string; deleted_at: Date | null }[];
+    expect(row).toMatchObject({ name: 'Deleted user', password_hash: '', deleted_at: expect.any(Date) });
+    expect(row!.email).not.toContain('cli-leaving');
+    expect(await revoked(sid)).toBe(true);
+    expect((await record(id)).map((entry) => [entry.action, entry.actor_name])).toEqual([['delete', 'Ops Olga (command line)']]);
+    // The email is free: the command finds no account with it any more.
+    expect(run(['delete', '--email', 'cli-leaving@example.test', '--by', 'Ops Olga'], {}).code).toBe(65);
+  });
+
   test('an unknown email, a missing operator name or a bad role is refused with a message', async () => {
     await userWithSession('cli-other@example.test');
     const unknown = run(['disable', '--email', 'nobody@example.test', '--by', 'Ops'], {});

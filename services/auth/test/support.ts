@@ -20,6 +20,7 @@ export const testAuthConfig: AuthDeps['config'] = {
   LOGIN_WINDOW_SECONDS: 900,
   LOGIN_KNOWN_ADDRESS_DAYS: 30,
   REGISTRATIONS_PER_ADDRESS: 20,
+  REGISTRATION_TAKEN_EMAILS_PER_ADDRESS: 5,
 };
 
 export async function startTestAuth(kind: TestDatabaseKind = 'mariadb', options: { readUrls?: string[] } = {}) {

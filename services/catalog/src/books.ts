@@ -173,6 +173,9 @@ export async function createBook(em: EntityManager, seller: Principal, input: Bo
   const creationKey = options.key ?? null;
   try {
     return await transaction(em, async (tx) => {
+      // The seller's count row first: one seller's books added at once (two tabs, an API client in
+      // parallel) queue on it before taking any other lock, instead of deadlocking on the indexes.
+      await countSellerBooks(tx, seller.userId, 1);
       const now = new Date();
       const book = tx.create(Book, {
         ...input,
@@ -186,7 +189,6 @@ export async function createBook(em: EntityManager, seller: Principal, input: Bo
       });
       await tx.flush();
       await indexBook(tx, book);
-      await countSellerBooks(tx, book.sellerId, 1);
       return book;
     });
   } catch (error) {
@@ -201,13 +203,20 @@ export async function createBook(em: EntityManager, seller: Principal, input: Bo
   }
 }
 
+/** Catalog itself, removing the books of a seller whose account was deleted (deleted-sellers.ts). */
+export const sellerDeleted = Symbol('seller deleted');
+/** Who changes a book: a signed-in user, or catalog itself for a deleted seller. */
+export type Changer = Principal | typeof sellerDeleted;
+
 /**
- * The book, if the caller may change it: its seller or an admin. 404 if gone, 403 if not theirs.
- * With `lock` (inside a transaction) its row is locked until the transaction ends.
+ * The book, if the caller may change it: its seller or an admin (or catalog, for a deleted seller).
+ * 404 if gone, 403 if not theirs. With `lock` (inside a transaction) its row is locked until the
+ * transaction ends.
  */
-export async function bookToChange(em: EntityManager, id: number, caller: Principal, options: { lock?: boolean } = {}): Promise<Book> {
+export async function bookToChange(em: EntityManager, id: number, caller: Changer, options: { lock?: boolean } = {}): Promise<Book> {
   const book = await em.findOne(Book, { id, deletedAt: null }, { connectionType: 'write', ...(options.lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}) });
   if (!book) throw new ProblemError(404, `There is no book ${id} in the catalog`);
+  if (caller === sellerDeleted) return book;
   if (book.sellerId !== caller.userId && caller.role !== 'admin') {
     throw new ProblemError(403, 'Only the seller of this book or an administrator can change it');
   }
@@ -245,7 +254,7 @@ export async function updateBook(em: EntityManager, id: number, caller: Principa
  * never an older snapshot the transaction may hold. With `uploadsDir`, its cover's files are removed
  * afterwards unless another book shows the same image.
  */
-export async function removeBook(em: EntityManager, id: number, caller: Principal, options: { uploadsDir?: string } = {}): Promise<'deleted' | 'retired'> {
+export async function removeBook(em: EntityManager, id: number, caller: Changer, options: { uploadsDir?: string } = {}): Promise<'deleted' | 'retired'> {
   const { outcome, coverFile } = await transaction(em, async (tx) => {
     const book = await bookToChange(tx, id, caller, { lock: true });
     const coverFile = book.coverFile;

@@ -17,6 +17,8 @@ export const catalogConfigSchema = tokenCheckConfig.extend({
    * books fragments) may be shared between visitors: how stale it may be, replica lag aside. 0 = never.
    */
   LISTING_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(60).default(2),
+  /** How often auth's feed of deleted accounts is read: their books leave the catalog within about this long. */
+  DELETED_SELLERS_POLL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   LOG_LEVEL: logLevel,
   ...lifecycleConfig,
 });

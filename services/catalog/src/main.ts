@@ -7,6 +7,7 @@ import { createLogger } from '@bookstore/shared/log';
 import { serve } from '@bookstore/shared/service';
 import { createApp } from './app.ts';
 import { catalogConfigSchema } from './config.ts';
+import { followDeletedSellers } from './deleted-sellers.ts';
 import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
 
@@ -16,6 +17,7 @@ const orm = await openServiceDatabase(config, { entities, migrations, log });
 const auth = createHttpClient({ service: 'auth', baseUrl: config.AUTH_URL, timeoutMs: 2000, headers: { [serviceTokenHeader]: config.SERVICE_TOKEN } });
 const verifier = createTokenVerifier({ auth, pollMs: config.REVOCATION_POLL_MS, keysRefreshMs: config.KEYS_REFRESH_MS, log });
 verifier.start();
+const deletedSellers = followDeletedSellers({ orm, auth, uploadsDir: config.UPLOADS_DIR, log }, config.DELETED_SELLERS_POLL_MS);
 
 serve(createApp({ orm, verifier, log, config }), {
   port: config.PORT,
@@ -24,6 +26,7 @@ serve(createApp({ orm, verifier, log, config }), {
   drainMs: config.SHUTDOWN_DRAIN_MS,
   onStop: async () => {
     verifier.stop();
+    await deletedSellers.stop();
     await orm.close();
   },
 });

@@ -68,3 +68,14 @@ test('a key answers only its own request, and only while its book is in the cata
   expect(again.status).toBe(409);
   expect(((await again.json()) as { detail: string }).detail).toContain('removed');
 });
+
+test('one seller adding many books at once (several tabs, a parallel API client): every one is added, none refused', async () => {
+  const { token } = await shop.auth.signUp('Busy Seller');
+  for (let round = 0; round < 3; round++) {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => shop.catalog.app.request('/api/books', jsonInit('POST', { title: `Parallel ${round}-${i}`, author: 'Many Tabs', priceCents: 500, stock: 1 }, bearer(token)))),
+    );
+    expect(answers.map((response) => response.status)).toEqual(Array(20).fill(201));
+  }
+  expect(await titlesOf(token)).toHaveLength(60);
+});

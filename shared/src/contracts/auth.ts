@@ -23,6 +23,18 @@ export const loginInput = z.object({
 });
 export type LoginInput = z.infer<typeof loginInput>;
 
+/** Deleting one's own account: the password again, so a token left on a shared computer is not enough. */
+export const deleteOwnInput = z.object({ password: plainText().min(1, 'is required').max(256, 'must be at most 256 characters') });
+export type DeleteOwnInput = z.infer<typeof deleteOwnInput>;
+
+/** Auth's feed of deleted accounts (service token only), polled like the revocation feed. */
+export const deletedUsersFeed = z.object({
+  items: z.array(z.object({ userId: z.number().int(), deletedAt: z.number() })),
+  serverTime: z.number().int(),
+  /** The page was full: ask again from serverTime. */
+  more: z.boolean(),
+});
+
 export const publicUser = z.object({
   id: z.number(),
   name: z.string(),
@@ -57,4 +69,5 @@ export const registerFormState = z.object({
 export const authApi = {
   register: endpoint({ method: 'POST', path: () => '/api/users', body: registerInput, answer: publicUser, idempotent: false }),
   logIn: endpoint({ method: 'POST', path: () => '/api/sessions', body: loginInput, answer: sessionCreated, idempotent: false }),
+  deleteOwnAccount: endpoint({ method: 'DELETE', path: () => '/api/me', body: deleteOwnInput, answer: z.null(), idempotent: false }),
 };

@@ -1,7 +1,7 @@
 /**
- * Account pages: login, register, logout, and the admin's pages (user list with search, disable,
- * enable, role, end all sessions; the record of admin actions), composed from auth's fragments; auth
- * checks that the caller is an admin.
+ * Account pages: login, register, logout, the signed-in user's account page (delete my account), and
+ * the admin's pages (user list with search, disable, enable, role, end all sessions, delete; the
+ * record of admin actions), composed from auth's fragments; auth checks that the caller is an admin.
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
@@ -11,7 +11,7 @@ import { ServiceUnavailableError } from '@bookstore/shared/http';
 import { html, unavailableBox } from '@bookstore/shared/html';
 import { socketAddress } from '@bookstore/shared/service';
 import type { WebEnv } from '../app.ts';
-import { showServicePage, submitServiceForm, type ServicePage } from '../proxy.ts';
+import { loginFirst, showServicePage, submitServiceForm, type ServicePage } from '../proxy.ts';
 import { fragment, redirectTo, respond } from '../render.ts';
 import { endSession, readSessionToken, safeNextPath, startSession } from '../session.ts';
 import { getCookie } from 'hono/cookie';
@@ -25,13 +25,16 @@ export const accountPages = new Hono<WebEnv>()
   .get('/register', showRegister)
   .post('/register', submitRegister)
   .post('/logout', logout)
+  .get('/account', showAccount)
+  .post('/account/delete', deleteAccount)
   .get('/admin/users', (c) => showServicePage(c, administration('Users'), '/users'))
   .get('/admin/actions', (c) => showServicePage(c, administration('What admins did'), '/admin-actions'))
   // Ids are digits only; auth's path is built from the parsed number, never from the raw URL.
   .post('/admin/users/:id{[0-9]{1,10}}/disable', (c) => submitServiceForm(c, administration('Users'), `/users/${Number(c.req.param('id'))}/disable`))
   .post('/admin/users/:id{[0-9]{1,10}}/enable', (c) => submitServiceForm(c, administration('Users'), `/users/${Number(c.req.param('id'))}/enable`))
   .post('/admin/users/:id{[0-9]{1,10}}/role', (c) => submitServiceForm(c, administration('Users'), `/users/${Number(c.req.param('id'))}/role`))
-  .post('/admin/users/:id{[0-9]{1,10}}/sessions/revoke', (c) => submitServiceForm(c, administration('Users'), `/users/${Number(c.req.param('id'))}/sessions/revoke`));
+  .post('/admin/users/:id{[0-9]{1,10}}/sessions/revoke', (c) => submitServiceForm(c, administration('Users'), `/users/${Number(c.req.param('id'))}/sessions/revoke`))
+  .post('/admin/users/:id{[0-9]{1,10}}/delete', (c) => submitServiceForm(c, administration('Users'), `/users/${Number(c.req.param('id'))}/delete`));
 
 const administration = (title: string): ServicePage => ({ client: (c) => c.var.deps.clients.auth, title, label: 'User administration', home: '/admin/users' });
 
@@ -119,6 +122,60 @@ async function logout(c: Context<WebEnv>) {
   );
 }
 
+async function showAccount(c: Context<WebEnv>) {
+  if (!c.var.principal) return loginFirst(c);
+  return respond(c, 'Your account', accountPage(c.var.principal.name, {}));
+}
+
+/**
+ * Deletes the signed-in user's account once they give their password and tick the box (auth checks
+ * both the password and who asks), then ends the session here. An answer that never came says so:
+ * the account may or may not be gone.
+ */
+async function deleteAccount(c: Context<WebEnv>) {
+  const principal = c.var.principal;
+  if (!principal) return loginFirst(c, '/account');
+  const form = await readForm(c);
+  if (form.confirm !== 'yes') {
+    return respond(c, 'Your account', accountPage(principal.name, { confirm: 'Tick this box to confirm that your account should go for good.' }), 400);
+  }
+  const outcome = await callAuth(c, authApi.deleteOwnAccount, { password: formText.parse(form.password) }, principal.token);
+  if (outcome.kind === 'ok') {
+    endSession(c, c.var.deps.config.COOKIE_SECURE);
+    return respond(
+      c,
+      'Account deleted',
+      html`<section class="card" role="status"><h1>Your account is deleted</h1><p>Your name, email and password are gone, you are signed out everywhere, and the books you were selling have left the catalog. Orders already placed are kept for the buyers and for our accounts.</p><p><a href="/">Back to the shop</a></p></section>`,
+    );
+  }
+  if (outcome.kind === 'unavailable') {
+    return respond(c, 'Your account', accountPage(principal.name, { error: 'We could not confirm that your account was deleted. Please try again in a moment: if it was, you will be asked to log in.' }), 503);
+  }
+  if (outcome.status === 401) return loginFirst(c, '/account');
+  const errors = outcome.problem.errors ?? {};
+  return respond(c, 'Your account', accountPage(principal.name, { password: errors.password, error: errors.password ? undefined : outcome.problem.detail }), outcome.status);
+}
+
+/** The signed-in user's page: who they are, and deleting the account (password and a box to tick; works without JavaScript). */
+function accountPage(name: string, problems: { password?: string; confirm?: string; error?: string }) {
+  const fieldError = (id: string, message?: string) => (message ? html`<p class="field-error" id="${id}-error">${message}</p>` : '');
+  return html`<section class="card">
+    <h1>Your account</h1>
+    <p>Signed in as <strong>${name}</strong>. <a href="/orders">Your orders</a> · <a href="/sales">Your sales</a> · <a href="/sell">Your books</a></p>
+    <h2>Delete my account</h2>
+    <p>This cannot be undone. Your name, email and password are wiped, you are signed out everywhere and the books you sell leave the catalog. Orders already placed are kept.</p>
+    ${problems.error ? html`<p class="notice" role="alert">${problems.error}</p>` : ''}
+    <form method="post" action="/account/delete">
+      <label for="delete-password">Your password</label>
+      <input id="delete-password" type="password" name="password" autocomplete="current-password" required maxlength="256"${problems.password ? html` aria-invalid="true" aria-describedby="delete-password-error" autofocus` : ''}>
+      ${problems.password ? fieldError('delete-password', `That password ${problems.password}.`) : ''}
+      <label><input type="checkbox" name="confirm" value="yes" required${problems.confirm ? html` aria-invalid="true" aria-describedby="delete-confirm-error" autofocus` : ''}> Yes, delete my account for good</label>
+      ${fieldError('delete-confirm', problems.confirm)}
+      <button type="submit" class="danger">Delete my account</button>
+    </form>
+  </section>`;
+}
+
 // --- helpers of this file -------------------------------------------------------------------
 
 function loginFormFragment(c: Context<WebEnv>, state: { email?: string; error?: string; next?: string }) {
@@ -141,8 +198,8 @@ type AuthOutcome<A> =
   | { kind: 'unavailable'; status: 503 };
 
 /** A call to auth on the user's behalf (its answer parsed with auth's contract), telling auth the browser's address for throttling. */
-async function callAuth<B, A>(c: Context<WebEnv>, endpoint: Endpoint<void, B, A>, body: B): Promise<AuthOutcome<A>> {
-  const outcome = await createServiceClient(c.var.deps.clients.auth).call(endpoint, { body, headers: { 'x-client-address': clientAddress(c) } });
+async function callAuth<B, A>(c: Context<WebEnv>, endpoint: Endpoint<void, B, A>, body: B, token?: string): Promise<AuthOutcome<A>> {
+  const outcome = await createServiceClient(c.var.deps.clients.auth).call(endpoint, { body, token, headers: { 'x-client-address': clientAddress(c) } });
   if (outcome.kind === 'ok') return { kind: 'ok', status: outcome.status, body: outcome.value };
   if (outcome.kind === 'problem') return { kind: 'problem', status: outcome.status, problem: outcome.problem };
   return { kind: 'unavailable', status: 503 };
