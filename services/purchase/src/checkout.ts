@@ -16,7 +16,7 @@ import { providerOrFail } from './delivery.ts';
 import { CartItem, Order, OrderItem, Payment } from './entities.ts';
 import { notFound, orderFor, publicStatus, toOrderJson } from './orders.ts';
 import { findRow, insertRows, nowAsStored } from '@bookstore/shared/rows';
-import { chargeStep, move, releaseStep, reserveStep, stepGraceMs, type ChargeStepResult, type SagaDeps } from './saga.ts';
+import { chargeStep, move, releaseStep, reserveStep, stepGraceMs, sweeperAfterGrace, type ChargeStepResult, type SagaDeps } from './saga.ts';
 
 export interface Answer {
   status: number;
@@ -242,7 +242,7 @@ export async function changeDelivery(deps: SagaDeps, buyer: Principal, orderId: 
 /** Cancels an unpaid order; its stock goes back (now, or as soon as catalog answers). */
 export async function cancelOrder(deps: SagaDeps, buyer: Principal, orderId: string): Promise<Answer> {
   const order = await ownOrder(deps, orderId, buyer);
-  if (await move(deps.orm.em.fork(), orderId, 'awaiting_payment', 'cancelling', { nextAttemptAt: new Date(Date.now() + stepGraceMs(deps)) })) {
+  if (await move(deps.orm.em.fork(), orderId, 'awaiting_payment', 'cancelling', sweeperAfterGrace(deps))) {
     await releaseStep(deps, { ...order, status: 'cancelling' });
   } else {
     const now = await deps.orm.em.fork().findOneOrFail(Order, { id: orderId });

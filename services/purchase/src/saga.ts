@@ -42,6 +42,11 @@ export type StepResult = 'done' | 'waiting';
 
 /** How long an order in a step is left to the request running it before the sweeper takes over. */
 export const stepGraceMs = (deps: SagaDeps) => 3 * deps.config.GATEWAY_TIMEOUT_MS + 10_000;
+/** For `move` into a step in flight: the sweeper takes it over if it is still there after the grace. */
+export const sweeperAfterGrace = (deps: SagaDeps) => ({ nextAttemptAt: new Date(Date.now() + stepGraceMs(deps)) });
+
+/** Steps that wait for an answer from another service: each carries the time the sweeper takes it over. */
+export const inFlight: OrderStatus[] = ['reserving', 'charging', 'committing', 'refunding', 'cancelling', 'expiring', 'abandoning'];
 
 /**
  * Moves an order from one status to another if it still is in `from` (and, with `paymentId`, still
@@ -56,6 +61,9 @@ export async function move(
   changes: Partial<Order> = {},
   expect: { paymentId?: string } = {},
 ): Promise<boolean> {
+  // A step in flight is the sweeper's to finish if its process dies: without a time, no pass would
+  // ever pick it up (an order stuck "abandoning" or "refunding" for good).
+  if (inFlight.includes(to) && !changes.nextAttemptAt) throw new Error(`moving order ${orderId} to ${to} needs the time the sweeper takes over (nextAttemptAt)`);
   const now = changes.updatedAt ?? new Date();
   const expected = { status: Array.isArray(from) ? { $in: from } : from, ...(expect.paymentId ? { paymentId: expect.paymentId } : {}) };
   const moved = await compareAndSet(em, Order, orderId, expected, {
@@ -97,7 +105,7 @@ export async function reserveStep(deps: SagaDeps, order: Order, recordAnswer?: R
       // Catalog tells each book's seller only now: a seller buying their own book gives it back.
       const own = outcome.value.items.find((item) => item.sellerId === order.buyerId);
       if (own) {
-        if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning')) await releaseStep(deps, { ...order, status: 'abandoning' });
+        if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning', sweeperAfterGrace(deps))) await releaseStep(deps, { ...order, status: 'abandoning' });
         return { kind: 'refused', status: 409, detail: `“${own.title}” is your own book: you cannot buy it`, extra: { bookId: own.bookId } };
       }
       return { kind: 'placed', order: await recordPrices(deps, order, outcome.value.items, recordAnswer) };
@@ -105,7 +113,7 @@ export async function reserveStep(deps: SagaDeps, order: Order, recordAnswer?: R
     case 'problem': {
       // Refused (a book short or gone): nothing is held, but release anyway so that a reserve of
       // this order still on its way can never take stock later.
-      if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning')) await releaseStep(deps, { ...order, status: 'abandoning' });
+      if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning', sweeperAfterGrace(deps))) await releaseStep(deps, { ...order, status: 'abandoning' });
       const { bookId, title, available } = outcome.problem as { bookId?: number; title?: string; available?: number };
       return { kind: 'refused', status: outcome.status === 409 ? 409 : 400, detail: outcome.problem.detail ?? 'The order could not be placed', extra: { bookId, title, available } };
     }
@@ -145,7 +153,7 @@ export async function chargeStep(deps: SagaDeps, order: Order, payment: Payment,
     case 'approved': {
       const moved = await transaction(em, async (tx) => {
         await setPaymentStatus(tx, payment.id, 'approved', null);
-        return move(tx, order.id, 'charging', 'committing', { nextAttemptAt: new Date(Date.now() + stepGraceMs(deps)) }, { paymentId: payment.id });
+        return move(tx, order.id, 'charging', 'committing', sweeperAfterGrace(deps), { paymentId: payment.id });
       });
       // Another actor (a repeat, the sweeper) moved it on first: it commits; we tell what it is now.
       if (!moved) return currentResult(deps, order.id);
@@ -198,7 +206,7 @@ export async function commitStep(deps: SagaDeps, order: Order, recordAnswer?: Re
   // goes back. Any other refusal (a credential being rotated, say) is asked again later.
   if (outcome.kind === 'problem' && (outcome.status === 404 || outcome.status === 409)) {
     deps.log.error('catalog refused to commit a paid order; refunding', { orderId: order.id, status: outcome.status, detail: outcome.problem.detail });
-    if (await move(em, order.id, 'committing', 'refunding')) return refundStep(deps, { ...order, status: 'refunding' });
+    if (await move(em, order.id, 'committing', 'refunding', sweeperAfterGrace(deps))) return refundStep(deps, { ...order, status: 'refunding' });
     return currentResult(deps, order.id);
   }
   if (outcome.kind === 'problem') {
@@ -248,6 +256,6 @@ export async function releaseStep(deps: SagaDeps, order: Order): Promise<StepRes
 
 /** awaiting_payment → expiring → expired, for an order whose payment time has run out. */
 export async function expireStep(deps: SagaDeps, order: Order): Promise<StepResult> {
-  const expiring = await move(deps.orm.em.fork(), order.id, 'awaiting_payment', 'expiring', { nextAttemptAt: new Date(Date.now() + stepGraceMs(deps)) });
+  const expiring = await move(deps.orm.em.fork(), order.id, 'awaiting_payment', 'expiring', sweeperAfterGrace(deps));
   return expiring ? releaseStep(deps, { ...order, status: 'expiring' }) : 'done';
 }

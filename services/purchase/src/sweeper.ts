@@ -5,10 +5,8 @@
  */
 import { claimDue } from '@bookstore/shared/jobs';
 import { Order, Payment, type OrderStatus } from './entities.ts';
-import { chargeStep, commitStep, expireStep, move, refundStep, releaseStep, retryLater, type SagaDeps } from './saga.ts';
+import { chargeStep, commitStep, expireStep, inFlight, move, refundStep, releaseStep, retryLater, type SagaDeps } from './saga.ts';
 
-/** Steps that wait for an answer from another service. */
-const inFlight: OrderStatus[] = ['reserving', 'charging', 'committing', 'refunding', 'cancelling', 'expiring', 'abandoning'];
 
 export interface SweepAction {
   orderId: string;
