@@ -57,6 +57,8 @@ export interface Stack {
   restart(name: ServiceName): Promise<void>;
   /** The process's recent output lines, stdout and stderr as they arrived. */
   logs(name: ServiceName): string[];
+  /** The running process's id (to freeze it with SIGSTOP, say); undefined once it has exited. */
+  pid(name: ServiceName): number | undefined;
 }
 
 /** One launch of one process. */
@@ -139,6 +141,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await waitUntilLive(launch(name), urls[name], () => recentLines.get(name)!);
   };
 
+  // A port already taken would fail the process late, or worse, have another server answer its /health/live.
+  const taken = await portsInUse(options.ports, shared.HOST || process.env.HOST || '127.0.0.1');
+  if (taken.length) throw new Error(taken.map(({ name, port }) => `${name} cannot start: port ${port} is in use`).join('\n'));
+
   try {
     // Auth first: the others fetch its keys when they start.
     await waitUntilLive(launch('auth'), urls.auth, () => recentLines.get('auth')!);
@@ -148,7 +154,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { urls, stop, exited, kill, restart, logs: (name) => [...recentLines.get(name)!] };
+  const pid = (name: ServiceName) => {
+    const child = launched.get(name)?.child;
+    return child && isRunning(child) ? child.pid : undefined;
+  };
+  return { urls, stop, exited, kill, restart, logs: (name) => [...recentLines.get(name)!], pid };
 }
 
 /**
@@ -236,10 +246,23 @@ function ephemeralPortRange(): [number, number] {
   return [32_768, 65_535]; // covers Linux's default (32768–60999) and the BSDs' and macOS's (49152–65535)
 }
 
-function isFree(port: number): Promise<boolean> {
+/**
+ * The services whose port something else already listens on (on `host`, where the services will
+ * listen: 127.0.0.1 unless HOST says otherwise), in the order given.
+ *
+ * @example
+ * for (const { name, port } of await portsInUse({ web: 3000, auth: 3001 })) console.error(`${name}: ${port} is taken`);
+ */
+export async function portsInUse<Name extends string>(ports: Record<Name, number>, host = '127.0.0.1'): Promise<{ name: Name; port: number }[]> {
+  const entries = Object.entries(ports) as [Name, number][];
+  const free = await Promise.all(entries.map(([, port]) => isFree(port, host)));
+  return entries.filter((_, i) => !free[i]).map(([name, port]) => ({ name, port }));
+}
+
+function isFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }

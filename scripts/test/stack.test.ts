@@ -1,9 +1,10 @@
 /**
  * The stack runner: the four real processes on SQLite in a temporary directory; one is killed and
- * restarted and keeps its data; one that cannot start makes startStack say why.
+ * restarted and keeps its data; one that cannot start, or a port already in use, makes startStack say why.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bearer, jsonInit } from '../../shared/src/testing/http.ts';
@@ -100,3 +101,21 @@ test('a process that cannot start makes startStack reject with its own complaint
     rmSync(dir, { recursive: true, force: true });
   }
 }, 90_000);
+
+test('a port already in use makes startStack reject before launching anything, naming the service and port', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bookstore-stack-busy-'));
+  const options = await sqliteStack(dir);
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(options.ports.purchase, '127.0.0.1', resolve));
+  try {
+    const error = await startStack(options).then(
+      () => new Error('startStack resolved'),
+      (reason: Error) => reason,
+    );
+    expect(error.message).toBe(`purchase cannot start: port ${options.ports.purchase} is in use`);
+    expect(await isLive(`http://127.0.0.1:${options.ports.auth}`)).toBe(false);
+  } finally {
+    await new Promise((resolve) => holder.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
