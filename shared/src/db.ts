@@ -153,7 +153,8 @@ export async function openServiceDatabase(config: DatabaseSettings, model: Pick<
     try {
       return await openDatabase(options);
     } catch (error) {
-      if (!isConnectionError(error)) throw error;
+      // A database not created yet (an init script still running) is waited for like a server that is not up yet.
+      if (!isConnectionError(error) && !isMissingDatabase(error)) throw error;
       const reason = (error as Error).message.split('\n')[0]!.slice(0, 200);
       const waitMs = Math.min(5000, 500 * 2 ** (attempt - 1));
       if (Date.now() + waitMs > deadline) {
@@ -303,6 +304,10 @@ export function isRetryableConflict(error: unknown): boolean {
   if (error instanceof DeadlockException || error instanceof LockWaitTimeoutException) return true;
   const code = (error as { code?: string })?.code;
   return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY';
+}
+
+function isMissingDatabase(error: unknown): boolean {
+  return (error as { code?: string })?.code === 'ER_BAD_DB_ERROR' || /Unknown database/i.test((error as Error)?.message ?? '');
 }
 
 function isConnectionError(error: unknown): boolean {

@@ -35,6 +35,30 @@ test('a database unreachable at start-up is tried again, each time logged, then 
   expect(output).not.toContain('not-for-logs');
 }, 30_000);
 
+test('a database that does not exist (yet) on a reachable server is waited for the same way, with a clear last line, no stack trace', async () => {
+  const [port] = await findFreePorts(1);
+  const server = new URL(process.env.TEST_DATABASE_URL ?? 'mariadb://root@127.0.0.1:3306/test');
+  const missing = `bookstore_missing_${crypto.randomUUID().slice(0, 8)}`;
+  const child = Bun.spawn(['bun', 'services/catalog/src/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATABASE_URL: `${server.protocol}//${server.username}${server.password ? `:${server.password}` : ''}@${server.host}/${missing}`,
+      DATABASE_START_TIMEOUT_MS: '1500',
+      SERVICE_TOKEN: 'a-service-token-for-this-test-only',
+      AUTH_URL: 'http://127.0.0.1:1',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+    },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  expect(code).toBe(1);
+  const lines = (out + err).trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string; reason?: string });
+  expect(lines.at(-1)).toMatchObject({ level: 'error', msg: 'database not reachable at start-up; giving up', reason: expect.stringContaining(missing) });
+}, 30_000);
+
 test('an SQLite database and its folder are readable by their owner only', async () => {
   const folder = join(mkdtempSync(join(tmpdir(), 'bookstore-perms-')), 'data');
   const orm = await openDatabase({ url: `sqlite:${join(folder, 'catalog.sqlite')}`, entities, migrations });
