@@ -255,7 +255,8 @@ export type ReadConnection = 'read' | 'write';
 
 /**
  * Runs a read that tolerates replica lag (listings, book pages) on a replica, and, if the replica
- * cannot answer (down, unreachable), on the primary instead; replicas are then left alone for 30 s,
+ * cannot answer (down, unreachable, or so far behind that it lacks a table, column or index the
+ * primary's migrations just added), on the primary instead; replicas are then left alone for 30 s,
  * so an outage costs one failed attempt, not one per request. The callback gets the connection to
  * use and passes it to each query (`{ connectionType }`): every other read goes to the primary.
  *
@@ -268,7 +269,7 @@ export async function readWithFallback<T>(orm: Orm, read: (em: EntityManager, co
   try {
     return await answeredWithin(replicaReadMs, read(orm.em.fork(), 'read'));
   } catch (error) {
-    if (!isConnectionError(error)) throw error;
+    if (!isConnectionError(error) && !isSchemaBehind(error)) throw error;
     log?.warn('read replica unavailable, reading from primary', { error: (error as Error).message });
     replicasPausedUntil.set(orm, Date.now() + replicaPauseMs);
     return fromPrimary();
@@ -304,6 +305,13 @@ export function isRetryableConflict(error: unknown): boolean {
   if (error instanceof DeadlockException || error instanceof LockWaitTimeoutException) return true;
   const code = (error as { code?: string })?.code;
   return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY';
+}
+
+/** The replica has not applied a migration yet: the table, column or index the query names is missing there. */
+function isSchemaBehind(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  if (code === 'ER_NO_SUCH_TABLE' || code === 'ER_BAD_FIELD_ERROR' || code === 'ER_KEY_DOES_NOT_EXITS') return true;
+  return /doesn't exist|Unknown column/i.test((error as Error)?.message ?? '');
 }
 
 function isMissingDatabase(error: unknown): boolean {

@@ -127,12 +127,13 @@ async function countOnce(em: EntityManager, query: BookQuery, count: () => Promi
 }
 
 /**
- * A book in the catalog, or 404. Read from a replica; but when the caller is its seller it is read
- * again from the primary, so a seller never sees their own edit "lost" to replica lag.
+ * A book in the catalog, or 404. Read from a replica; but read again from the primary when the
+ * replica has no such book (it may not have it yet: purchase asks for a book the moment a seller
+ * added it) or when the caller is its seller, so a seller never sees their own edit "lost" to lag.
  */
 export async function findBook(orm: Orm, id: number, caller: Principal | null, log?: Logger): Promise<Book> {
   let book = await readWithFallback(orm, (em, connectionType) => em.findOne(Book, { id, deletedAt: null }, { connectionType }), log);
-  if (caller && (book === null || book.sellerId === caller.userId)) {
+  if (book === null || (caller && book.sellerId === caller.userId)) {
     book = await orm.em.fork().findOne(Book, { id, deletedAt: null }, { connectionType: 'write' });
   }
   if (!book) throw new ProblemError(404, `There is no book ${id} in the catalog`);

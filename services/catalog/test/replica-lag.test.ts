@@ -74,12 +74,13 @@ test("the seller sees their edit at once, on the page and in the API, while shop
   expect(listing.items.map((item) => item.title)).toEqual(['Before the Edit']);
 });
 
-test('a book the replica does not have yet is found on the primary by its seller', async () => {
+test('a book the replica does not have yet is found on the primary, by its seller and by anyone (purchase asks the moment it is added)', async () => {
   const seller = await auth.signUp('Fresh Seller');
   const created = await catalog.app.request('/api/books', jsonInit('POST', { title: 'Brand New', author: 'A', priceCents: 500, stock: 1 }, bearer(seller.token)));
   const book = (await created.json()) as BookJson;
   expect((await catalog.app.request(`/api/books/${book.id}`, { headers: bearer(seller.token) })).status).toBe(200);
-  expect((await catalog.app.request(`/api/books/${book.id}`)).status).toBe(404);
+  expect((await catalog.app.request(`/api/books/${book.id}`)).status).toBe(200);
+  expect((await catalog.app.request('/api/books/999999')).status).toBe(404);
 });
 
 test('a seller sees their edit at once on every page, while shoppers keep the shared, lagging copy', async () => {
