@@ -154,8 +154,8 @@ async function preflight(step: Step) {
 
 /** Orders and payments through purchase's API; the books' stock is accounted before and after. */
 async function runCheckout(shop: BenchShop, load: { threads: number; connections: number }, rows: RowResult[]): Promise<CheckoutResult> {
-  const providers = (await (await fetch(`${shop.urls.purchase}/api/delivery-providers`)).json()) as { items: { id: number }[] };
-  const providerId = providers.items[0]?.id;
+  const providers = (await (await fetch(`${shop.urls.purchase}/api/delivery-providers`)).json()) as { id: number }[];
+  const providerId = providers[0]?.id;
   if (providerId === undefined) throw new Error('purchase lists no delivery provider');
   const bookIds = await checkoutBooks(shop.databases.catalog, 100);
   const before = await stockLedger(shop.databases.catalog, bookIds);

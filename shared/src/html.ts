@@ -29,6 +29,8 @@ export interface FieldOptions {
   max?: number;
   step?: string;
   accept?: string;
+  /** Put the cursor here when the page or swapped fragment opens: the first field with an error. */
+  autofocus?: boolean;
 }
 
 /** A labelled input with its error message beneath, linked for screen readers. */
@@ -37,7 +39,7 @@ export function field(options: FieldOptions): Html {
   const errorId = `${id}-error`;
   return html`<div class="field${options.error ? ' has-error' : ''}">
     <label for="${id}">${options.label}</label>
-    <input id="${id}" name="${options.name}" type="${options.type ?? 'text'}"${options.value !== undefined ? html` value="${String(options.value)}"` : ''}${options.required ? raw(' required') : ''}${options.autocomplete ? html` autocomplete="${options.autocomplete}"` : ''}${options.maxlength ? html` maxlength="${options.maxlength}"` : ''}${options.min !== undefined ? html` min="${options.min}"` : ''}${options.max !== undefined ? html` max="${options.max}"` : ''}${options.step ? html` step="${options.step}"` : ''}${options.accept ? html` accept="${options.accept}"` : ''}${options.error ? html` aria-invalid="true" aria-describedby="${errorId}"` : ''}>
+    <input id="${id}" name="${options.name}" type="${options.type ?? 'text'}"${options.value !== undefined ? html` value="${String(options.value)}"` : ''}${options.required ? raw(' required') : ''}${options.autocomplete ? html` autocomplete="${options.autocomplete}"` : ''}${options.maxlength ? html` maxlength="${options.maxlength}"` : ''}${options.min !== undefined ? html` min="${options.min}"` : ''}${options.max !== undefined ? html` max="${options.max}"` : ''}${options.step ? html` step="${options.step}"` : ''}${options.accept ? html` accept="${options.accept}"` : ''}${options.error ? html` aria-invalid="true" aria-describedby="${errorId}"` : ''}${options.autofocus ? raw(' autofocus') : ''}>
     ${options.error ? html`<p class="field-error" id="${errorId}">${options.error}</p>` : ''}
   </div>`;
 }
@@ -57,9 +59,14 @@ export function textArea(options: { label: string; name: string; value?: string;
   </div>`;
 }
 
-/** A message above a form: what went wrong as a whole. */
-export function formAlert(message: string | undefined): Html | string {
-  return message ? html`<p class="alert" role="alert">${message}</p>` : '';
+/**
+ * A message above a form: what went wrong as a whole. It takes the focus when the page (or the
+ * fragment htmx swaps in) opens, so a keyboard or screen-reader user lands on it; pass
+ * `{ focus: false }` when a field below is focused instead.
+ */
+export function formAlert(message: string | undefined, options: { focus?: boolean } = {}): Html | string {
+  if (!message) return '';
+  return html`<p class="alert" role="alert"${options.focus === false ? '' : raw(' tabindex="-1" autofocus')}>${message}</p>`;
 }
 
 /** Links to the pages of a listing; `hrefFor(page)` keeps the listing's other parameters. */

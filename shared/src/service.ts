@@ -7,8 +7,10 @@ import { getConnInfo } from 'hono/bun';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { z } from 'zod';
 import { notFoundHandler, problemErrorHandler, problemResponse } from './errors.ts';
 import { requestContext, type Logger } from './log.ts';
+import { describeRoute } from './openapi.ts';
 
 /** A readiness check: resolves when the dependency answers, throws (or times out) when it does not. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -42,6 +44,14 @@ let stopping = false;
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,100}$/;
 const readinessTimeoutMs = 1500;
+
+/** What the health routes answer: each check "up" or "down: why", and the names of those down. */
+const health = z.object({
+  status: z.enum(['up', 'down', 'stopping']),
+  service: z.string(),
+  checks: z.record(z.string(), z.string()).optional(),
+  down: z.array(z.string()).optional(),
+});
 
 /**
  * @example
@@ -137,15 +147,17 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
   const readiness = Object.entries(options.readiness ?? {});
   const taskChecks = options.taskChecks ?? ['database'];
 
-  app.get('/health/live', (c) => c.json({ status: 'up', service: options.service }));
+  app.get('/health/live', describeRoute({ summary: 'The process is up', access: 'public', responses: { 200: health } }), (c) => c.json({ status: 'up', service: options.service }));
   // What the container's HEALTHCHECK asks: can this task serve (process and its own database)? An
   // outage of a service it depends on must not make Swarm replace every healthy task.
-  app.get('/health/task', async (c) => {
+  const taskSummary = 'This task can serve: the process and its own database (the container health check)';
+  app.get('/health/task', describeRoute({ summary: taskSummary, access: 'public', responses: { 200: health, 503: ['a check of this task failed', health] } }), async (c) => {
     const { checks, down } = await runChecks(readiness.filter(([name]) => taskChecks.includes(name)));
     return c.json({ status: down.length ? 'down' : 'up', service: options.service, checks, down }, down.length ? 503 : 200);
   });
   // For people, dashboards and load balancers: this task and everything it needs, and not stopping.
-  app.get('/health/ready', async (c) => {
+  const readySummary = 'This task and every service it needs answer, and it is not stopping';
+  app.get('/health/ready', describeRoute({ summary: readySummary, access: 'public', responses: { 200: health, 503: ['a check failed, or the process is stopping: `down` names them', health] } }), async (c) => {
     const { checks, down } = await runChecks(readiness);
     if (stopping) return c.json({ status: 'stopping', service: options.service, checks, down: ['stopping', ...down] }, 503);
     return c.json({ status: down.length ? 'down' : 'up', service: options.service, checks, down }, down.length ? 503 : 200);

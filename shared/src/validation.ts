@@ -6,14 +6,30 @@ import { ProblemError, validationHook } from './errors.ts';
 
 type Schema = Parameters<typeof zValidator>[1];
 
+/** What a validator checks, kept on the middleware it returns: the OpenAPI document (openapi.ts) is made from it. */
+export interface ValidatedInput {
+  target: 'json' | 'query' | 'param' | 'header';
+  schema: z.ZodType;
+}
+const validatedInput = Symbol('validated input');
+
+function remember<M extends object>(middleware: M, target: ValidatedInput['target'], schema: Schema): M {
+  return Object.assign(middleware, { [validatedInput]: { target, schema: schema as z.ZodType } });
+}
+
+/** The input a route handler checks, when it is one of the validators below. */
+export function validatedInputOf(handler: unknown): ValidatedInput | undefined {
+  return (handler as { [validatedInput]?: ValidatedInput } | undefined)?.[validatedInput];
+}
+
 /**
  * @example
  * app.post('/api/books', validJson(bookInput), (c) => c.json(c.req.valid('json')));
  */
-export const validJson = <S extends Schema>(schema: S) => zValidator('json', schema, validationHook);
-export const validQuery = <S extends Schema>(schema: S) => zValidator('query', schema, validationHook);
-export const validParams = <S extends Schema>(schema: S) => zValidator('param', schema, validationHook);
-export const validHeader = <S extends Schema>(schema: S) => zValidator('header', schema, validationHook);
+export const validJson = <S extends Schema>(schema: S) => remember(zValidator('json', schema, validationHook), 'json', schema);
+export const validQuery = <S extends Schema>(schema: S) => remember(zValidator('query', schema, validationHook), 'query', schema);
+export const validParams = <S extends Schema>(schema: S) => remember(zValidator('param', schema, validationHook), 'param', schema);
+export const validHeader = <S extends Schema>(schema: S) => remember(zValidator('header', schema, validationHook), 'header', schema);
 
 /**
  * The request's form fields (urlencoded or multipart). A body that claims to be a form but cannot be

@@ -67,6 +67,7 @@ const newCover = () => coverForm(200);
 const rows: Row[] = [
   // auth
   ...health('auth'),
+  row('auth', 'GET /openapi.json', everyone, 200),
   row('auth', 'POST /api/users', everyone, 201, { json: (v: Vars) => ({ name: `Reader ${v.unique}`, email: `new.${v.unique}@example.test`, password: 'a long enough password' }) }),
   row('auth', 'POST /api/sessions', everyone, 201, { json: (v: Vars) => ({ email: v.ownerEmail, password: v.password }) }),
   row('auth', 'DELETE /api/sessions/current', signedIn, 204, { needs: 'newSessions' }),
@@ -94,6 +95,7 @@ const rows: Row[] = [
 
   // catalog
   ...health('catalog'),
+  row('catalog', 'GET /openapi.json', everyone, 200),
   row('catalog', 'GET /api/books', everyone, 200),
   row('catalog', 'GET /api/books/:id', everyone, 200, { at: '/api/books/{ownerBook}' }),
   row('catalog', 'POST /api/books', signedIn, 201, { json: newBook }),
@@ -116,9 +118,11 @@ const rows: Row[] = [
   row('catalog', 'POST /fragments/sell/:id/edit', sellerOrAdmin, 303, { needs: 'book', at: '/fragments/sell/{book}/edit', form: bookFields }),
   row('catalog', 'POST /fragments/sell/:id/delete', sellerOrAdmin, 303, { needs: 'book', at: '/fragments/sell/{book}/delete', form: {} }),
   row('catalog', 'POST /fragments/sell/:id/cover', sellerOrAdmin, 303, { needs: 'book', at: '/fragments/sell/{book}/cover', multipart: newCover }),
+  row('catalog', 'GET /fragments/sell/:id/delete', sellerOrAdmin, 200, { needs: 'book', at: '/fragments/sell/{book}/delete' }),
 
   // purchase
   ...health('purchase'),
+  row('purchase', 'GET /openapi.json', everyone, 200),
   row('purchase', 'GET /api/delivery-providers', everyone, 200),
   row('purchase', 'GET /api/principal', signedIn, 200),
   row('purchase', 'GET /api/cart', signedIn, 200),
@@ -154,6 +158,7 @@ const rows: Row[] = [
   row('purchase', 'POST /fragments/orders/:id/cancel', buyerOnly, 303, { needs: 'order', at: '/fragments/orders/{order}/cancel', form: {} }),
   row('purchase', 'GET /fragments/sales', signedIn, 200),
   row('purchase', 'POST /fragments/sales/:id/:bookId/ship', itemSellerOnly, 303, { needs: 'sale', at: '/fragments/sales/{order}/{book}/ship', form: { trackingCode: 'TRACK-2' } }),
+  row('purchase', 'GET /fragments/delivery', everyone, 200),
 
   // the web front (its service caller is a stranger to it: the web front takes no service token)
   ...health('web'),
@@ -185,6 +190,7 @@ const rows: Row[] = [
   row('web', 'POST /sell/:id/edit', sellerOrAdmin, 303, { needs: 'book', at: '/sell/{book}/edit', form: bookFields }),
   row('web', 'POST /sell/:id/delete', sellerOrAdmin, 303, { needs: 'book', at: '/sell/{book}/delete', form: {} }),
   row('web', 'POST /sell/:id/cover', sellerOrAdmin, 303, { needs: 'book', at: '/sell/{book}/cover', multipart: newCover }),
+  row('web', 'GET /sell/:id/delete', sellerOrAdmin, 200, { needs: 'book', at: '/sell/{book}/delete' }),
   row('web', 'GET /cart', signedIn, 200),
   row('web', 'POST /cart/items', signedIn, 303, { form: (v: Vars) => ({ bookId: String(v.shopBook), quantity: '1' }) }),
   row('web', 'POST /cart/items/:bookId', signedIn, 303, { at: '/cart/items/{shopBook}', form: { quantity: '2' } }),
@@ -201,6 +207,7 @@ const rows: Row[] = [
   row('web', 'GET /sales', signedIn, 200),
   row('web', 'POST /sales/:id/:bookId/ship', itemSellerOnly, 303, { needs: 'sale', at: '/sales/{order}/{book}/ship', form: { trackingCode: 'TRACK-3' } }),
   row('web', 'GET /admin/orders', admins, 200),
+  ...['/about', '/shipping', '/returns', '/privacy', '/contact'].map((path) => row('web', `GET ${path}`, everyone, 200)),
 ];
 
 /** `ALL` entries that only wrap the routes (request ids, logs, headers, token checks), serving nothing of their own. */

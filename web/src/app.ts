@@ -11,11 +11,12 @@
  *   GET  /catalog             search, filters, sort, pages (htmx: the results alone)
  *   GET  /books/:id           a book
  *   GET  /covers/:file        a cover image (from catalog)
- *   GET  /sell, /sell/new, /sell/:id/edit          the seller's books and forms
+ *   GET  /sell, /sell/new, /sell/:id/edit, /sell/:id/delete   the seller's books, forms, the question before a removal
  *   POST /sell/new, /sell/:id/edit, /sell/:id/delete, /sell/:id/cover
  *   GET  /cart, /checkout, /orders, /orders/:id, /orders/:id/pay, /sales, /admin/orders   (purchase)
  *   POST /cart/items, /cart/items/:bookId, /cart/items/:bookId/remove, /checkout,
  *        /orders/:id/pay, /orders/:id/delivery, /orders/:id/cancel, /sales/:id/:bookId/ship
+ *   GET  /about, /shipping, /returns, /privacy, /contact   the shop's own pages (footer); shipping's prices from purchase
  *   GET  /static/*, /favicon.ico   files from STATIC_DIR
  *   GET  /assets/htmx-2.0.11.min.js   htmx, from node_modules
  */
@@ -32,6 +33,7 @@ import { htmxPath } from './layout.ts';
 import { accountPages } from './pages/account.ts';
 import { catalogPages } from './pages/catalog.ts';
 import { homePage } from './pages/home.ts';
+import { infoPages } from './pages/info.ts';
 import { sellPages } from './pages/sell.ts';
 import { purchasePages } from './pages/purchase.ts';
 import { errorPage } from './render.ts';
@@ -113,6 +115,7 @@ export function createApp(deps: WebDeps) {
   app.route('/', catalogPages);
   app.route('/', sellPages);
   app.route('/', purchasePages);
+  app.route('/', infoPages);
   // A browser gets HTML pages for errors, inside the layout, never problem+json.
   app.notFound((c) => errorPage(c, 404));
   app.onError((error, c) => {

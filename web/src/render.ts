@@ -1,9 +1,10 @@
 /** Answering with a page or, to an htmx request, with just its main fragment. */
 import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html, htmlContentType, type Html } from '@bookstore/shared/html';
 import type { WebEnv } from './app.ts';
 import { fetchFragment, type Fragment, type FragmentRequest } from './compose.ts';
-import { accountMenu, page } from './layout.ts';
+import { accountMenu, adminNav, page } from './layout.ts';
 
 /**
  * This page's address as a link: path and query only. Never `c.req.url`, whose host comes from the
@@ -49,8 +50,34 @@ export async function respond(c: Context<WebEnv>, title: string, main: Promise<H
   c.header('content-type', htmlContentType);
   c.header('vary', 'HX-Request');
   if (htmx) return c.body(String(await content), code as 200);
-  const menu = accountMenu(c.var.sessionUnknown ? 'unknown' : c.var.principal);
-  return c.body(String(await page({ title, accountMenu: menu, cartBadge: badge, main: content })), code as 200);
+  const { principal } = c.var;
+  const menu = accountMenu(c.var.sessionUnknown ? 'unknown' : principal);
+  const subNav = principal?.role === 'admin' && c.req.path.startsWith('/admin/') ? adminNav(c.req.path) : '';
+  return c.body(String(await page({ title, accountMenu: menu, cartBadge: badge, notice: takeNotice(c), subNav, main: content })), code as 200);
+}
+
+/**
+ * A message for the next page the visitor sees, by key: only the fixed sentences below are ever
+ * shown, filled with what the web front knows itself (the signed-in user's name), never with text
+ * from the request.
+ */
+const noticeCookie = 'bookstore_notice';
+const notices = {
+  welcome: (name: string) => `Welcome, ${name} — your account is ready.`,
+};
+
+/** Shows `key`'s message on the next full page (a cookie for a minute, read once). */
+export function noticeForNextPage(c: Context<WebEnv>, key: keyof typeof notices) {
+  setCookie(c, noticeCookie, key, { httpOnly: true, sameSite: 'Lax', secure: c.var.deps.config.COOKIE_SECURE, path: '/', maxAge: 60 });
+}
+
+function takeNotice(c: Context<WebEnv>): Html | string {
+  const key = getCookie(c, noticeCookie);
+  if (key === undefined) return '';
+  deleteCookie(c, noticeCookie, { path: '/', secure: c.var.deps.config.COOKIE_SECURE, httpOnly: true, sameSite: 'Lax' });
+  const principal = c.var.principal;
+  if (!principal || !Object.hasOwn(notices, key)) return '';
+  return html`<p class="notice success" role="status">${notices[key as keyof typeof notices](principal.name)}</p>`;
 }
 
 function isFragment(value: Html | Fragment): value is Fragment {

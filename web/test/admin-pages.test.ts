@@ -124,10 +124,15 @@ describe('deleting accounts', () => {
 
     const unticked = await web.submit('/account/delete', { password: user.password }, { cookie });
     expect(unticked.status).toBe(400);
-    expect(await unticked.text()).toContain('Tick this box');
+    const untickedPage = await unticked.text();
+    expect(untickedPage).toContain('Tick this box');
+    // The cursor goes to what to fix, which names its message.
+    expect(untickedPage).toContain('<input type="checkbox" name="confirm" value="yes" required aria-invalid="true" aria-describedby="delete-confirm-error" autofocus>');
     const wrong = await web.submit('/account/delete', { password: 'not the password', confirm: 'yes' }, { cookie });
     expect(wrong.status).toBe(400);
-    expect(await wrong.text()).toContain('That password is wrong.');
+    const wrongPage = await wrong.text();
+    expect(wrongPage).toContain('That password is wrong.');
+    expect(wrongPage).toMatch(/<input id="delete-password"[^>]* aria-invalid="true" aria-describedby="delete-password-error" autofocus>/);
     expect(await signedIn(cookie, 'Leaving Lena')).toBe(true);
 
     const done = await web.submit('/account/delete', { password: user.password, confirm: 'yes' }, { cookie });
@@ -173,7 +178,8 @@ describe('pages', () => {
   test('an admin cannot disable themselves: the page says why', async () => {
     const response = await web.submit(`/admin/users/${admin.userId}/disable`, {}, { cookie: adminCookie });
     expect(response.status).toBe(409);
-    expect(await response.text()).toContain('your own account');
+    const page = await response.text();
+    expect(page).toContain('<div class="notice" role="alert" tabindex="-1" autofocus><p>You cannot disable your own account.</p>');
     expect(await signedIn(adminCookie, 'Page Admin')).toBe(true);
   });
 

@@ -31,9 +31,9 @@ describe('catalog page', () => {
   test('search, filters and page live in the URL and come back filled in', async () => {
     const page = await (await web.browse('/catalog?q=Volume&minPrice=5&maxPrice=20&inStock=true&sort=price_desc')).text();
     expect(page).toContain('value="Volume"');
-    expect(page).toContain('name="minPrice" type="number" min="0" step="0.01" value="5"');
+    expect(page).toContain('name="minPrice" value="5"');
     expect(page).toContain('<option value="price_desc" selected>');
-    expect(page).toContain('name="inStock" value="true" checked');
+    expect(page).toContain('name="inStock" value="true" hx-get="/catalog" checked');
     // Volumes 05..20 cost $5..$20; stock is i % 5, so multiples of 5 are out of stock: 16 - 4 = 12.
     expect(page).toContain('12 books for “Volume”');
     const titles = [...page.matchAll(/class="title" href="\/books\/\d+">([^<]+)</g)].map((match) => match[1]);
@@ -43,13 +43,13 @@ describe('catalog page', () => {
   test('pagination links keep the filters', async () => {
     const page = await (await web.browse('/catalog?author=Serial&sort=title&pageSize=10')).text();
     expect(page).toContain('Page 1 of 3');
-    expect(page).toContain('href="/catalog?author=Serial&amp;sort=title&amp;page=2"');
+    expect(page).toContain('href="/catalog?author=Serial&amp;sort=title&amp;pageSize=10&amp;page=2"');
   });
 
   test('htmx search gets only the results, a plain request the whole page', async () => {
     const fragment = await web.browse('/catalog?q=middle', { htmx: true, headers: { 'hx-target': 'book-results' } });
     const html = await fragment.text();
-    expect(html).toStartWith('<div id="book-results"');
+    expect(html).toStartWith('<title>Search: middle · Bookstore</title><div id="book-results"');
     expect(html).toContain('Middlemarch');
     expect(html).not.toContain('Volume');
     expect(await (await web.browse('/catalog?q=middle')).text()).toStartWith('<!doctype html>');
@@ -62,11 +62,12 @@ describe('catalog page', () => {
     expect(nothing).toContain('No books match.');
   });
 
-  test('a nonsense query string gets a clear message, not an error page', async () => {
+  test('a nonsense query string gets a clear message and the first page, not an error page', async () => {
     const response = await web.browse('/catalog?page=abc&pageSize=1000000000');
     expect(response.status).toBe(400);
     const page = await response.text();
-    expect(page).toContain('That search is not valid');
+    expect(page).toContain('Pages are numbered from 1: here is the first one.');
+    expect(page).toContain('Volume 30');
     expect(page).toContain('id="account-menu"');
   });
 
@@ -189,4 +190,109 @@ test('a service that sends its headers but not its body in time leaves a retry b
     web2.close();
     await dribble.stop(true);
   }
+});
+
+describe('the storefront', () => {
+  /** 64 × 96 pixels: covers smaller than 64 px a side are refused. */
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAEAAAABgCAMAAACaG4TaAAAAA1BMVEWKK+JzrN2xAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAHUlEQVRYw+3BMQEAAADCoPVPbQZ/oAAAAAAAAD4DGGAAASibr7UAAAAASUVORK5CYII=', 'base64');
+  const sellForm = (fields: Record<string, string>, cover?: File) => {
+    const body = new FormData();
+    for (const [name, value] of Object.entries(fields)) body.set(name, value);
+    body.set('key', crypto.randomUUID());
+    if (cover) body.set('cover', cover);
+    return body;
+  };
+  const logIn = async () => sessionCookieFrom(await web.submit('/login', { email: seller.email, password: seller.password }));
+
+  test('a plain form leaves its empty fields out of the address: 303 to the clean one', async () => {
+    const response = await web.browse('/catalog?q=Volume&author=&minPrice=&maxPrice=&sort=newest');
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/catalog?q=Volume');
+    const filters = await web.browse('/catalog?q=&author=Serial&minPrice=3&maxPrice=&sort=title&page=1');
+    expect(filters.headers.get('location')).toBe('/catalog?author=Serial&minPrice=3&sort=title');
+    expect((await web.browse('/catalog?q=Volume')).status).toBe(200); // nothing to clean: no redirect
+  });
+
+  test('htmx is told the clean address to show: typing replaces the entry, a page link adds one', async () => {
+    const typed = await web.browse('/catalog?q=Volume&author=&minPrice=&maxPrice=&sort=newest', { htmx: true, headers: { 'hx-target': 'book-results', 'hx-trigger-name': 'q' } });
+    expect(typed.status).toBe(200);
+    expect(typed.headers.get('hx-replace-url')).toBe('/catalog?q=Volume');
+    expect(typed.headers.get('hx-push-url')).toBeNull();
+    expect(await typed.text()).toStartWith('<title>Search: Volume · Bookstore</title><div id="book-results"');
+    const paged = await web.browse('/catalog?q=Volume&page=2', { htmx: true, headers: { 'hx-target': 'book-results' } });
+    expect(paged.headers.get('hx-push-url')).toBe('/catalog?q=Volume&page=2');
+    expect(await paged.text()).toStartWith('<title>Search: Volume, page 2 · Bookstore</title>');
+  });
+
+  test('page titles say what is shown: a search, a book with its author', async () => {
+    expect(await (await web.browse('/catalog?q=middlemarch')).text()).toContain('<title>Search: middlemarch · Bookstore</title>');
+    expect(await (await web.browse('/catalog')).text()).toContain('<title>Catalog · Bookstore</title>');
+    const emma = await catalog.addBook(seller.token, { title: 'Emma', author: 'Jane Austen', priceCents: 1250 });
+    expect(await (await web.browse(`/books/${emma.id}`)).text()).toContain('<title>Emma — Jane Austen · Bookstore</title>');
+    const odd = await catalog.addBook(seller.token, { title: 'Tom & "Jerry" <Live>', author: "O'Neil" });
+    const page = await (await web.browse(`/books/${odd.id}`)).text();
+    expect(page).toContain('<title>Tom &amp; &quot;Jerry&quot; &lt;Live&gt; — O&#39;Neil · Bookstore</title>');
+    expect(await (await web.browse('/books/99999999')).text()).toContain('<title>Book not found · Bookstore</title>');
+  });
+
+  test("a book's page puts title, price and the buy box before the cover (what a phone shows first)", async () => {
+    const book = await catalog.addBook(seller.token, { title: 'Order Of Things', author: 'Layout Tester', priceCents: 4321, description: 'About it.' });
+    const page = await (await web.browse(`/books/${book.id}`)).text();
+    const at = (text: string) => {
+      expect(page).toContain(text);
+      return page.indexOf(text);
+    };
+    const order = [at('<h1>Order Of Things</h1>'), at('$43.21'), at('<div class="book-buy">'), at('<div class="book-cover"><svg class="cover generated"'), at('<p>About it.</p>')];
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(page).not.toContain('<!--buy-box-->');
+  });
+
+  test('bad filter values: a sentence beside the field, with and without htmx; a page past the end links to the last', async () => {
+    const plain = await web.browse('/catalog?q=Volume&minPrice=abc&maxPrice=2');
+    expect(plain.status).toBe(400);
+    const page = await plain.text();
+    expect(page).toContain('<p class="field-error" id="field-minPrice-error">Min price must be a number, like 12.50.</p>');
+    expect(page).toContain('value="abc"');
+    expect(page).toContain('2 books for “Volume”');
+    const swapped = await web.browse('/catalog?q=Volume&minPrice=30&maxPrice=2', { htmx: true, headers: { 'hx-target': 'book-results', 'hx-trigger-name': 'maxPrice' } });
+    expect(swapped.status).toBe(400);
+    expect(await swapped.text()).toContain('<p class="field-error" id="field-maxPrice-error" hx-swap-oob="true">Max price must be at least the min price ($30): it was left out.</p>');
+
+    const past = await web.browse('/catalog?author=Serial&page=7');
+    expect(past.status).toBe(404);
+    const text = await past.text();
+    expect(text).toContain('There is no page 7: these results end at page 2.');
+    expect(text).toContain('href="/catalog?author=Serial&amp;page=2"');
+    expect(text).toContain('id="account-menu"');
+  });
+
+  test('a cover sent with a new book: card-size in listings, full size on its page, through the web proxy', async () => {
+    const cookie = await logIn();
+    const added = await web.browse('/sell/new', { method: 'POST', cookie, body: sellForm({ title: 'Covered Novel', author: 'Pic Author', price: '5', stock: '2' }, new File([png], 'c.png', { type: 'image/png' })) });
+    expect(added.status).toBe(303);
+    const [book] = ((await (await catalog.app.request('/api/books?q=Covered+Novel')).json()) as { items: { id: number; coverUrl: string }[] }).items;
+    expect(book!.coverUrl).toMatch(/^\/covers\/[0-9a-f]{40}\.webp$/);
+    const listing = await (await web.browse('/catalog?q=Covered+Novel')).text();
+    const card = listing.match(/<img class="cover" src="(\/covers\/[0-9a-f]{40}\.webp)" alt="" loading="lazy"/)![1]!;
+    expect(card).not.toBe(book!.coverUrl);
+    expect((await web.browse(card)).status).toBe(200);
+    const detail = await (await web.browse(`/books/${book!.id}`)).text();
+    expect(detail).toContain(`<img class="cover" src="${book!.coverUrl}" alt="Cover of Covered Novel">`);
+    expect((await web.browse(book!.coverUrl)).headers.get('content-type')).toBe('image/webp');
+  });
+
+  test('a cover over the limit keeps what was typed and states the limit beside the field, with and without htmx', async () => {
+    const cookie = await logIn();
+    const big = () => new File([new Uint8Array(400 * 1024).fill(9)], 'huge.png', { type: 'image/png' });
+    for (const htmx of [false, true]) {
+      const response = await web.browse('/sell/new', { method: 'POST', cookie, htmx, body: sellForm({ title: `Kept ${htmx}`, author: 'Kept Author', description: 'Kept words.', price: '7.25', stock: '4' }, big()) });
+      expect(response.status).toBe(413);
+      const html = await response.text();
+      if (htmx) expect(html).toStartWith('<div id="book-editor">');
+      else expect(html).toContain('<title>Sell · Bookstore</title>');
+      for (const kept of [`value="Kept ${htmx}"`, 'value="Kept Author"', '>Kept words.</textarea>', 'value="7.25"', 'value="4"']) expect(html).toContain(kept);
+      expect(html).toContain('The image is 400 KB: a cover can be at most 256 KB. Choose a smaller image, or save this one at a lower quality.');
+    }
+    expect(((await (await catalog.app.request('/api/books?q=Kept')).json()) as { total: number }).total).toBe(0);
+  });
 });

@@ -58,7 +58,10 @@ test('register, log out, fail a login in place, log in', async () => {
   await page.getByRole('button', { name: 'Register' }).click();
   await page.waitForURL(`${web}/`);
   expect(await page.locator('#account-menu').innerText()).toContain('Emma Woodhouse');
+  await page.getByText('Welcome, Emma Woodhouse — your account is ready.').waitFor();
 
+  // "Log out" is in the account menu, which opens like a button.
+  await page.locator('#account-menu summary').click();
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL(`${web}/`);
   expect(await page.locator('#account-menu').innerText()).toContain('Log in');
@@ -95,7 +98,7 @@ test('a seller adds a book with a cover; a shopper finds it by typing and opens 
   await page.getByLabel('Price ($)').fill('abc');
   await page.getByLabel('Copies in stock').fill('3');
   await page.getByRole('button', { name: 'Add book' }).click();
-  await page.getByText('must be a price like 12.50').waitFor();
+  await page.getByText('The price must be a number, like 12.50.').waitFor();
   await page.getByLabel('Price ($)').fill('11.75');
   await page.getByRole('button', { name: 'Add book' }).click();
   await page.getByText('Your book is in the catalog.').waitFor();
@@ -137,6 +140,7 @@ test('a visitor adds to cart, logs in and comes back with it; checkout with a de
     await page.getByRole('button', { name: 'Log in' }).click();
   };
   const logOut = async () => {
+    await page.locator('#account-menu summary').click();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(`${web}/`);
   };
@@ -155,6 +159,7 @@ test('a visitor adds to cart, logs in and comes back with it; checkout with a de
   await page.getByRole('link', { name: 'Sense and Sensibility', exact: true }).click();
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await page.waitForURL(/\/login\?next=%2Fcart/);
+  await page.getByText('Log in to add this book to your cart — it will be added right after.').waitFor();
   await logIn('harriet@example.test', 'robert-martin-1816');
   await page.waitForURL(`${web}/cart`);
   await page.locator('#cart').getByRole('link', { name: 'Sense and Sensibility' }).waitFor();

@@ -245,17 +245,17 @@ const rows: Row[] = [
   { name: 'checkout: key huge', path: '/checkout', fields: { key: 'k'.repeat(100_000), providerId: '1' }, status: 413, message: 'The request body is too large' },
   { name: 'checkout: empty cart', as: 'other', path: '/checkout', fields: { key: '{key}', providerId: '1' }, status: 400, message: 'Your cart is empty' },
   // POST /orders/:id/pay
-  { name: 'pay: no card at all', path: '/orders/{unpaid}/pay', fields: { key: '{key}' }, status: 400, message: 'Please check the card' },
-  { name: 'pay: missing card number', path: '/orders/{unpaid}/pay', fields: withoutField(card({}), 'cardNumber'), status: 400, message: 'cardNumber must be 12 to 19 digits' },
-  { name: 'pay: card number garbage', path: '/orders/{unpaid}/pay', fields: card({ cardNumber: 'four two four two' }), status: 400, message: 'cardNumber must be 12 to 19 digits' },
-  { name: 'pay: card number huge', path: '/orders/{unpaid}/pay', fields: card({ cardNumber: '4'.repeat(10_000) }), status: 400, message: 'cardNumber must be 12 to 19 digits' },
-  { name: 'pay: invalid card number', path: '/orders/{unpaid}/pay', fields: card({ cardNumber: '4242 4242 4242 4241' }), status: 400, message: 'cardNumber is not a valid card number' },
-  { name: 'pay: expired card', path: '/orders/{unpaid}/pay', fields: card({ expMonth: '1', expYear: String(thisYear - 1) }), status: 400, message: 'the card has expired' },
-  { name: 'pay: month 13', path: '/orders/{unpaid}/pay', fields: card({ expMonth: '13' }), status: 400, message: 'expMonth must be 1 to 12' },
-  { name: 'pay: year garbage', path: '/orders/{unpaid}/pay', fields: card({ expYear: 'soon' }), status: 400, message: 'expYear must be a number' },
-  { name: 'pay: year huge', path: '/orders/{unpaid}/pay', fields: card({ expYear: '99999999999999' }), status: 400, message: 'expYear must be a four-digit year' },
-  { name: 'pay: NUL cvc', path: '/orders/{unpaid}/pay', fields: card({ cvc: '\u0000\u0000\u0000' }), status: 400, message: 'cvc must be 3 or 4 digits' },
-  { name: 'pay: missing holder', path: '/orders/{unpaid}/pay', fields: card({ holder: '' }), status: 400, message: 'holder is required' },
+  { name: 'pay: no card at all', path: '/orders/{unpaid}/pay', fields: { key: '{key}' }, status: 400, message: 'Please check the card details' },
+  { name: 'pay: missing card number', path: '/orders/{unpaid}/pay', fields: withoutField(card({}), 'cardNumber'), status: 400, message: 'Enter the card number: the 12 to 19 digits on the front of your card.' },
+  { name: 'pay: card number garbage', path: '/orders/{unpaid}/pay', fields: card({ cardNumber: 'four two four two' }), status: 400, message: 'Enter the card number: the 12 to 19 digits on the front of your card.' },
+  { name: 'pay: card number huge', path: '/orders/{unpaid}/pay', fields: card({ cardNumber: '4'.repeat(10_000) }), status: 400, message: 'Enter the card number: the 12 to 19 digits on the front of your card.' },
+  { name: 'pay: invalid card number', path: '/orders/{unpaid}/pay', fields: card({ cardNumber: '4242 4242 4242 4241' }), status: 400, message: 'This card number is not valid: check the digits against your card.' },
+  { name: 'pay: expired card', path: '/orders/{unpaid}/pay', fields: card({ expMonth: '1', expYear: String(thisYear - 1) }), status: 400, message: 'This card has expired: check the expiry date, or use another card.' },
+  { name: 'pay: month 13', path: '/orders/{unpaid}/pay', fields: card({ expMonth: '13' }), status: 400, message: 'Enter the expiry month as a number from 1 to 12.' },
+  { name: 'pay: year garbage', path: '/orders/{unpaid}/pay', fields: card({ expYear: 'soon' }), status: 400, message: 'Enter the expiry year as four digits, like' },
+  { name: 'pay: year huge', path: '/orders/{unpaid}/pay', fields: card({ expYear: '99999999999999' }), status: 400, message: 'Enter the expiry year as four digits, like' },
+  { name: 'pay: NUL cvc', path: '/orders/{unpaid}/pay', fields: card({ cvc: '\u0000\u0000\u0000' }), status: 400, message: 'Enter the security code (CVC): the 3 or 4 digits on the back of your card.' },
+  { name: 'pay: missing holder', path: '/orders/{unpaid}/pay', fields: card({ holder: '' }), status: 400, message: 'Enter the name as it is printed on the card.' },
   { name: 'pay: declined card', path: '/orders/{unpaid}/pay', fields: card({ cardNumber: '4000 0000 0000 0002' }), status: 402, message: 'The card was declined. Try another card.' },
   { name: 'pay: missing key', path: '/orders/{unpaid}/pay', fields: withoutField(card({}), 'key'), status: 400, message: 'The form expired; please enter the card again.' },
   { name: 'pay: key long', path: '/orders/{unpaid}/pay', fields: card({ key: 'k'.repeat(1000) }), status: 400, message: 'The form expired; please enter the card again.' },
@@ -372,6 +372,29 @@ describe('bad input on every purchase form', () => {
     const location = response.headers.get('location') ?? '';
     expect(location).toStartWith('/login?next=');
     expect(decodeURIComponent(location.slice('/login?next='.length))).toBe(path === '/cart/items' ? '/cart' : fill(path));
+  });
+});
+
+describe('a refused form says what to fix, where, and puts the cursor there', () => {
+  test('card fields: each field in error carries its sentence (aria-describedby) and the first one the focus, as a page and as an htmx fragment', async () => {
+    for (const htmx of [false, true]) {
+      const response = await send({ path: '/orders/{unpaid}/pay', fields: card({ cardNumber: '4242 4242 4242 4241', cvc: '1' }) }, { htmx });
+      expect(response.status).toBe(400);
+      const body = await response.text();
+      expect(body).toMatch(/<input id="field-cardNumber"[^>]* aria-invalid="true" aria-describedby="field-cardNumber-error" autofocus>/);
+      expect(body).toContain('<p class="field-error" id="field-cardNumber-error">This card number is not valid: check the digits against your card.</p>');
+      expect(body).toMatch(/<input id="field-cvc"[^>]* aria-invalid="true" aria-describedby="field-cvc-error">/);
+      expect(body.match(/ autofocus/g)?.length).toBe(1);
+      // What was typed stays, but the security code is never sent back.
+      expect(body).toContain('value="4242 4242 4242 4241"');
+      expect(body).not.toMatch(/id="field-cvc"[^>]* value=/);
+    }
+  });
+
+  test('a declined card: the message above the form takes the focus', async () => {
+    const response = await send({ path: '/orders/{unpaid}/pay', fields: card({ cardNumber: '4000 0000 0000 0002' }) }, { htmx: true });
+    expect(response.status).toBe(402);
+    expect(await response.text()).toContain('<p class="alert" role="alert" tabindex="-1" autofocus>The card was declined. Try another card.</p>');
   });
 });
 

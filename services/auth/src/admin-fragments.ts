@@ -30,15 +30,14 @@ export function userTable(listing: UserListing, done?: string): Html {
   return html`<section id="user-list">
     <h1>Users <small>(${listing.total})</small></h1>
     ${done && doneNotices[done] ? notice(doneNotices[done]) : ''}
-    <form class="search" method="get" action="/admin/users" role="search">
+    <form class="search-form" method="get" action="/admin/users" role="search">
       <label for="user-search">Name or email</label>
       <input id="user-search" type="search" name="q" value="${listing.q ?? ''}" maxlength="254">
       <button type="submit">Search</button>
       ${listing.q ? html`<a href="/admin/users">Show everyone</a>` : ''}
     </form>
-    <p class="hint"><a href="/admin/actions">What admins did</a></p>
     <table class="table">
-      <thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Status</th><th>Joined</th><th>Actions</th></tr></thead>
+      <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Joined</th><th scope="col">Actions</th></tr></thead>
       <tbody>
         ${listing.items.map((user) => userRow(user, back))}
       </tbody>
@@ -53,32 +52,34 @@ function userRow(user: AdminUserView, back: { q?: string; page: number }): Html 
   const returnTo = html`<input type="hidden" name="q" value="${back.q ?? ''}"><input type="hidden" name="page" value="${back.page}">`;
   if (user.deletedAt) {
     return html`<tr>
-    <td>${user.name} #${user.id}</td><td>—</td><td>${user.role}</td>
-    <td><strong>deleted</strong> on ${user.deletedAt.slice(0, 10)}</td>
-    <td>${user.createdAt.slice(0, 10)}</td><td></td>
+    <td data-label="Name">${user.name} #${user.id}</td><td data-label="Email">—</td><td data-label="Role">${user.role}</td>
+    <td data-label="Status"><strong>deleted</strong> on ${user.deletedAt.slice(0, 10)}</td>
+    <td data-label="Joined" class="nowrap">${user.createdAt.slice(0, 10)}</td><td data-label="Actions"><span class="muted">None left</span></td>
   </tr>`;
   }
+  // Each row has the same buttons: the user's name, hidden, tells a screen reader's list of them apart.
+  const whose = html`<span class="visually-hidden"> ${user.name}</span>`;
   return html`<tr>
-    <td>${user.name}</td><td>${user.email}</td><td>${user.role}</td>
-    <td>${user.disabledAt ? html`<strong>disabled</strong> since ${user.disabledAt.slice(0, 10)}` : 'active'}</td>
-    <td>${user.createdAt.slice(0, 10)}</td>
-    <td class="admin-forms">
+    <td data-label="Name">${user.name}</td><td data-label="Email" class="break">${user.email}</td><td data-label="Role">${user.role}</td>
+    <td data-label="Status">${user.disabledAt ? html`<strong>disabled</strong> since ${user.disabledAt.slice(0, 10)}` : 'active'}</td>
+    <td data-label="Joined" class="nowrap">${user.createdAt.slice(0, 10)}</td>
+    <td data-label="Actions" class="forms-cell"><div class="admin-forms">
       ${
         user.disabledAt
-          ? html`<form method="post" action="${base}/enable" class="inline">${returnTo}<button type="submit">Enable</button></form>`
-          : html`<form method="post" action="${base}/disable" class="inline">${returnTo}<button type="submit">Disable</button></form>`
+          ? html`<form method="post" action="${base}/enable">${returnTo}<button type="submit" class="small">Enable${whose}</button></form>`
+          : html`<form method="post" action="${base}/disable">${returnTo}<button type="submit" class="small secondary">Disable${whose}</button></form>`
       }
-      <form method="post" action="${base}/role" class="inline">${returnTo}
+      <form method="post" action="${base}/role">${returnTo}
         <label for="role-${user.id}" class="visually-hidden">Role of ${user.name}</label>
         <select id="role-${user.id}" name="role">${roles.map((role) => html`<option value="${role}"${role === user.role ? html` selected` : ''}>${role}</option>`)}</select>
-        <button type="submit">Change role</button>
+        <button type="submit" class="small secondary">Change role${whose}</button>
       </form>
-      <form method="post" action="${base}/sessions/revoke" class="inline">${returnTo}<button type="submit">End all sessions</button></form>
-      <form method="post" action="${base}/delete" class="inline">${returnTo}
-        <label><input type="checkbox" name="confirm" value="yes" required> Yes, delete this account</label>
-        <button type="submit" class="danger">Delete</button>
+      <form method="post" action="${base}/sessions/revoke">${returnTo}<button type="submit" class="small secondary">End all sessions${whose}</button></form>
+      <form method="post" action="${base}/delete" class="confirm">${returnTo}
+        <label class="check"><input type="checkbox" name="confirm" value="yes" required> Yes, delete this account${whose}</label>
+        <button type="submit" class="small danger">Delete${whose}</button>
       </form>
-    </td>
+    </div></td>
   </tr>`;
 }
 
@@ -93,13 +94,12 @@ const actionLabels: Record<AdminActionKind, string> = {
 export function adminActionTable(listing: { items: AdminActionView[]; page: number; pageSize: number; total: number }): Html {
   return html`<section id="admin-actions">
     <h1>What admins did <small>(${listing.total})</small></h1>
-    <p class="hint"><a href="/admin/users">Users</a></p>
     <table class="table">
-      <thead><tr><th>When (UTC)</th><th>Who</th><th>Did</th><th>Account</th><th>Detail</th></tr></thead>
+      <thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Did</th><th scope="col">Account</th><th scope="col">Detail</th></tr></thead>
       <tbody>
         ${listing.items.map(
           (row) =>
-            html`<tr><td><time datetime="${row.createdAt}">${row.createdAt.slice(0, 19).replace('T', ' ')}</time></td><td>${row.actorName}</td><td>${actionLabels[row.action]}</td><td>${row.targetEmail}</td><td>${row.detail}</td></tr>`,
+            html`<tr><td data-label="When (UTC)"><time datetime="${row.createdAt}">${row.createdAt.slice(0, 19).replace('T', ' ')}</time></td><td data-label="Who">${row.actorName}</td><td data-label="Did">${actionLabels[row.action]}</td><td data-label="Account" class="break">${row.targetEmail}</td><td data-label="Detail">${row.detail}</td></tr>`,
         )}
       </tbody>
     </table>
@@ -110,5 +110,6 @@ export function adminActionTable(listing: { items: AdminActionView[]; page: numb
 
 /** A refused admin form: the reason, and the way back to the list. */
 export function adminRefusal(message: string): Html {
-  return html`<div class="notice" role="alert"><p>${message}</p><p><a href="/admin/users">Back to the users</a></p></div>`;
+  const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
+  return html`<div class="notice" role="alert" tabindex="-1" autofocus><p>${sentence}</p><p><a href="/admin/users">Back to the users</a></p></div>`;
 }

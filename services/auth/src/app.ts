@@ -1,35 +1,20 @@
 /**
  * The auth service: users, passwords, sessions and tokens.
  *
- *   POST   /api/users                 register                     → 201 user | 400 | 409
- *   POST   /api/sessions              log in                       → 201 {token, expiresAt, user} | 401 | 429
- *   DELETE /api/sessions/current      log out (Bearer)             → 204
- *   GET    /api/me                    the caller (Bearer)          → user | 401
- *   DELETE /api/me        {password}  delete the caller's account  → 204 | 400 wrong password | 401 | 409 last admin | 429
- *   GET    /api/revocations           revoked sessions (service)   → {items, serverTime, more}
- *   GET    /api/deleted-users?since=  deleted accounts (service)   → {items: [{userId, deletedAt}], serverTime, more}
- *   GET    /.well-known/jwks.json     public signing keys
- *   POST   /fragments/login-form      login form with its state
- *   POST   /fragments/register-form   registration form with its state
- *
- * Admin only (401 without a session, 403 for others; handlers in admin-routes.ts). Disabling and a
- * role change end the user's sessions everywhere (revocation feed); every change is recorded:
- *   GET    /api/users?q=&page=&pageSize=      users, newest first, q in name or email → {items, page, pageSize, total}
- *   POST   /api/users/:id/disable             disable: no login, sessions ended → user | 404 | 409
- *   POST   /api/users/:id/enable              enable again                      → user | 404
- *   PUT    /api/users/:id/role      {role}    change the role, sessions ended   → user | 400 | 404 | 409
- *   DELETE /api/users/:id                     delete: wiped, sessions ended     → 204 | 404 | 409 own account, last admin
- *   DELETE /api/users/:id/sessions            end all the user's sessions       → {revoked} | 404
- *   GET    /api/admin-actions?targetId=&page= the record: who did what to whom, when → {items, page, pageSize, total}
- *   GET    /fragments/users?q=&page=&done=    user list with search and the forms below
- *   POST   /fragments/users/:id/disable, /enable, /role, /sessions/revoke, /delete   the forms (303 back to the list)
- *   GET    /fragments/admin-actions?page=     the record as a table
+ * Its routes are the table in `createApp`: each says what it does, who may call it and what it
+ * answers (`describeRoute`), beside the validators of its input. The same table is served as an
+ * OpenAPI 3.1 document at `GET /openapi.json` (shared/src/openapi.ts), so the documentation is what
+ * runs. Admin handlers are in admin-routes.ts, which checks authorization before reading any input;
+ * every admin change is recorded, and disabling, a role change or deletion end the user's sessions
+ * everywhere (revocation feed).
  */
 import type { EntityManager } from '@bookstore/shared/db';
 import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
-import { acceptedServiceTokens, hasServiceToken, requireServiceToken, type Principal } from '@bookstore/shared/auth';
+import { acceptedServiceTokens, hasServiceToken, requireServiceToken, revocationFeed, type Principal } from '@bookstore/shared/auth';
 import { pingPrimary, type Orm } from '@bookstore/shared/db';
+import { deletedUsersFeed } from '@bookstore/shared/contracts/auth';
+import { describeRoute, openApiRoute, type RouteAnswer } from '@bookstore/shared/openapi';
 import { validJson, validQuery } from '@bookstore/shared/validation';
 import type { Logger } from '@bookstore/shared/log';
 import { createServiceApp, socketAddress } from '@bookstore/shared/service';
@@ -55,7 +40,21 @@ import type { AuthConfig } from './config.ts';
 import type { User } from './entities.ts';
 import { loginForm, registerForm } from './fragments.ts';
 import type { SigningKey } from './keys.ts';
-import { deleteOwnInput, loginFormState, loginInput, registerFormState, registerInput, revocationQuery } from './schemas.ts';
+import {
+  adminActionPage,
+  adminUserPage,
+  adminUserView,
+  deleteOwnInput,
+  loginFormState,
+  loginInput,
+  publicUser,
+  publishedKeys,
+  registerFormState,
+  registerInput,
+  revocationQuery,
+  revokedSessions,
+  sessionCreated,
+} from './schemas.ts';
 
 export interface AuthDeps {
   orm: Orm;
@@ -97,31 +96,37 @@ export function createApp(deps: AuthDeps) {
   });
   const serviceOnly = requireServiceToken(acceptedServiceTokens(deps.config));
 
+  const adminChange = (summary: string, answer: RouteAnswer, refused: string) =>
+    describeRoute({ summary, access: 'admin', responses: { 200: answer, 404: 'there is no such user', 409: refused } });
+  const adminForm = (summary: string) =>
+    describeRoute({ summary, access: 'admin', content: 'text/html', responses: { 303: 'done: back to the user list, saying so', 400: 'the form misses its choice', 404: 'there is no such user', 409: 'refused: own account, the last admin, a deleted account' } });
+
   return app
-    .post('/api/users', ...register)
-    .post('/api/sessions', ...login)
-    .delete('/api/sessions/current', ...logout)
-    .get('/api/me', ...me)
-    .delete('/api/me', ...deleteMe)
-    .get('/api/revocations', serviceOnly, ...revocations)
-    .get('/api/deleted-users', serviceOnly, ...deletedUsers)
-    .get('/.well-known/jwks.json', ...jwks)
-    .post('/fragments/login-form', ...loginFormFragment)
-    .post('/fragments/register-form', ...registerFormFragment)
-    .get('/api/users', ...listUsersApi)
-    .post('/api/users/:id/disable', ...disableUserApi)
-    .post('/api/users/:id/enable', ...enableUserApi)
-    .put('/api/users/:id/role', ...setRoleApi)
-    .delete('/api/users/:id', ...deleteUserApi)
-    .delete('/api/users/:id/sessions', ...revokeSessionsApi)
-    .get('/api/admin-actions', ...listAdminActionsApi)
-    .get('/fragments/users', ...usersFragment)
-    .post('/fragments/users/:id/disable', ...disableForm)
-    .post('/fragments/users/:id/enable', ...enableForm)
-    .post('/fragments/users/:id/role', ...roleForm)
-    .post('/fragments/users/:id/sessions/revoke', ...revokeSessionsForm)
-    .post('/fragments/users/:id/delete', ...deleteForm)
-    .get('/fragments/admin-actions', ...adminActionsFragment);
+    .post('/api/users', describeRoute({ summary: 'Register a customer account', access: 'public', responses: { 201: publicUser, 409: "the email has an account, or the name looks like another user's", 429: 'too many sign-ups from this address (Retry-After)' } }), ...register)
+    .post('/api/sessions', describeRoute({ summary: 'Log in: a session token', access: 'public', description: loginThrottling, responses: { 201: sessionCreated, 401: 'wrong email or password', 403: 'the account is disabled', 429: 'too many wrong passwords (Retry-After)' } }), ...login)
+    .delete('/api/sessions/current', describeRoute({ summary: 'Log out: auth refuses the token at once, the other services within 2 s', access: 'signed-in', responses: { 204: 'logged out' } }), ...logout)
+    .get('/api/me', describeRoute({ summary: 'The caller', access: 'signed-in', responses: { 200: publicUser } }), ...me)
+    .delete('/api/me', describeRoute({ summary: "Delete the caller's own account (its password again)", access: 'signed-in', responses: { 204: 'deleted: sessions ended, books leave the catalog', 400: 'the password is wrong', 409: 'the only enabled administrator', 429: 'too many wrong passwords (Retry-After)' } }), ...deleteMe)
+    .get('/api/revocations', describeRoute({ summary: 'Sessions revoked since `since` (ms since epoch): the feed the other services poll', access: 'service', responses: { 200: revocationFeed } }), serviceOnly, ...revocations)
+    .get('/api/deleted-users', describeRoute({ summary: 'Accounts deleted since `since` (ms since epoch): the feed catalog polls', access: 'service', responses: { 200: deletedUsersFeed } }), serviceOnly, ...deletedUsers)
+    .get('/.well-known/jwks.json', describeRoute({ summary: 'The public keys that check session tokens (JWKS)', access: 'public', responses: { 200: publishedKeys } }), ...jwks)
+    .get('/openapi.json', ...openApiRoute(app, { title: 'Bookstore auth', description: 'Users, passwords, sessions and the tokens the other services check.' }))
+    .post('/fragments/login-form', describeRoute({ summary: 'The login form, with the state the web front gives', access: 'public', content: 'text/html', responses: { 200: 'the form' } }), ...loginFormFragment)
+    .post('/fragments/register-form', describeRoute({ summary: 'The sign-up form, with the state the web front gives', access: 'public', content: 'text/html', responses: { 200: 'the form' } }), ...registerFormFragment)
+    .get('/api/users', describeRoute({ summary: 'Users, newest first; `q` searches name and email', access: 'admin', responses: { 200: adminUserPage } }), ...listUsersApi)
+    .post('/api/users/:id/disable', adminChange('Disable an account: no login, sessions ended', adminUserView, 'own account, the last admin, or deleted'), ...disableUserApi)
+    .post('/api/users/:id/enable', adminChange('Enable an account again', adminUserView, 'the account was deleted'), ...enableUserApi)
+    .put('/api/users/:id/role', adminChange('Change the role; sessions ended', adminUserView, 'own account, the last admin, or deleted'), ...setRoleApi)
+    .delete('/api/users/:id', describeRoute({ summary: 'Delete an account: wiped, sessions ended, books leave the catalog', access: 'admin', responses: { 204: 'deleted', 404: 'there is no such user', 409: 'own account, or the last admin' } }), ...deleteUserApi)
+    .delete('/api/users/:id/sessions', adminChange("End all the user's sessions", revokedSessions, 'the account was deleted'), ...revokeSessionsApi)
+    .get('/api/admin-actions', describeRoute({ summary: 'The record of admin changes: who did what to whom, when', access: 'admin', responses: { 200: adminActionPage } }), ...listAdminActionsApi)
+    .get('/fragments/users', describeRoute({ summary: 'The user list with its search and forms', access: 'admin', content: 'text/html', responses: { 200: 'the list' } }), ...usersFragment)
+    .post('/fragments/users/:id/disable', adminForm('Form: disable an account'), ...disableForm)
+    .post('/fragments/users/:id/enable', adminForm('Form: enable an account'), ...enableForm)
+    .post('/fragments/users/:id/role', adminForm('Form: change the role'), ...roleForm)
+    .post('/fragments/users/:id/sessions/revoke', adminForm("Form: end the user's sessions"), ...revokeSessionsForm)
+    .post('/fragments/users/:id/delete', adminForm('Form: delete an account (a box to tick)'), ...deleteForm)
+    .get('/fragments/admin-actions', describeRoute({ summary: 'The record of admin changes as a table', access: 'admin', content: 'text/html', responses: { 200: 'the table' } }), ...adminActionsFragment);
 }
 export type AuthApp = ReturnType<typeof createApp>;
 
@@ -171,6 +176,9 @@ const loginFormFragment = factory.createHandlers(validJson(loginFormState), (c) 
 const registerFormFragment = factory.createHandlers(validJson(registerFormState), (c) => c.html(registerForm(c.req.valid('json'))));
 
 // --- helpers of this file -------------------------------------------------------------------
+
+const loginThrottling =
+  'Wrong passwords are counted per account and address, per address and per account (README: LOGIN_* settings). The web front, which sends X-Service-Token, passes the browser\'s address in X-Client-Address.';
 
 function limits(config: AuthDeps['config']): Limits {
   return {

@@ -39,6 +39,17 @@ export type AdminActionView = z.infer<typeof adminActionView>;
 
 export const revocationQuery = z.object({ since: z.coerce.number().int().min(0).default(0) });
 
+const page = { page: z.number().int(), pageSize: z.number().int(), total: z.number().int() };
+/** The admin's user list: a page of users, and the search it shows. */
+export const adminUserPage = z.object({ items: z.array(adminUserView), ...page, q: z.string().optional() });
+export const adminActionPage = z.object({ items: z.array(adminActionView), ...page });
+export const revokedSessions = z.object({ revoked: z.number().int() });
+
+/** Auth's public keys (JWKS): Ed25519 keys, the signing one first, the others still accepted while keys rotate. */
+export const publishedKeys = z.object({
+  keys: z.array(z.looseObject({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string(), kid: z.string(), alg: z.literal('EdDSA'), use: z.literal('sig') })),
+});
+
 /** The shared contract's sign-up, with auth's own rules for names (names.ts): no hidden characters, stored normalised. */
 export const registerInput = sharedRegisterInput.extend({ name: sharedRegisterInput.shape.name.pipe(displayName) });
 

@@ -1,7 +1,10 @@
-/** Catalog's HTML fragments for the web front: the catalog with its filters, a book, the seller's pages. */
-import { field, formAlert, formatPrice, html, pagination, queryString, textArea, type Html } from '@bookstore/shared/html';
+/** Catalog's HTML fragments for shoppers: the catalog with its filters and pages, the book cards, a book's page. */
+import { formatPrice, html, queryString, raw, type Html } from '@bookstore/shared/html';
 import type { Principal } from '@bookstore/shared/auth';
+import { bookPageBuyBoxSlot } from '@bookstore/shared/contracts/catalog';
+import { defaultPageSize, type CatalogRequest, type FilterField } from './catalog-query.ts';
 import { cardFileOf } from './covers.ts';
+import { generatedCover } from './generated-cover.ts';
 import { bookSorts, type BookJson, type BookPage, type BookQuery } from './schemas.ts';
 import { wordTerms } from './search.ts';
 
@@ -12,55 +15,138 @@ const sortLabels: Record<(typeof bookSorts)[number], string> = {
   title: 'Title',
 };
 
-const dollars = (cents: number | undefined) => (cents === undefined ? '' : (cents / 100).toFixed(2).replace(/\.00$/, ''));
+export const dollars = (cents: number | undefined) => (cents === undefined ? '' : (cents / 100).toFixed(2).replace(/\.00$/, ''));
 
-/** The query of a catalog page as the web's URL carries it (prices in dollars). */
-function pageParams(query: BookQuery, page?: number) {
-  return {
+/**
+ * A catalog page's address: only the values that differ from the defaults, so a link (and the address
+ * htmx shows) never carries `?q=&minPrice=`.
+ */
+function catalogHref(query: BookQuery, page = query.page): string {
+  return `/catalog${queryString({
     q: query.q,
     author: query.author,
     minPrice: dollars(query.minPrice),
     maxPrice: dollars(query.maxPrice),
     inStock: query.inStock ? 'true' : undefined,
     sort: query.sort === 'newest' ? undefined : query.sort,
-    page: page && page > 1 ? page : undefined,
-  };
+    pageSize: query.pageSize === defaultPageSize ? undefined : query.pageSize,
+    page: page > 1 ? page : undefined,
+  })}`;
 }
 
-/** The catalog page's body: filters that search as you type, and the results beneath. */
-export function catalogSection(query: BookQuery, listing: BookPage): Html {
+/**
+ * The catalog page's body: the search box, the other filters folded away (a phone sees books first),
+ * one live region saying how many books were found, and the results. Without JavaScript the form is
+ * a plain GET; with htmx each field swaps the results as it changes.
+ */
+export function catalogSection(request: CatalogRequest, listing: BookPage): Html {
+  const { query, typed, errors } = request;
+  const filtersOn = [query.author, query.minPrice, query.maxPrice].filter((value) => value !== undefined).length + (query.inStock ? 1 : 0) + (query.sort === 'newest' ? 0 : 1);
+  const open = errors.author || errors.minPrice || errors.maxPrice || errors.sort;
   return html`<section class="catalog">
     <h1>Catalog</h1>
-    <form class="filters" method="get" action="/catalog" role="search"
-      hx-get="/catalog" hx-target="#book-results" hx-push-url="true" hx-trigger="submit, change">
-      <div class="field search">
+    <form class="filters" method="get" action="/catalog" role="search" aria-label="Books"
+      hx-target="#book-results" hx-swap="outerHTML" hx-include="closest form" hx-sync="closest form:replace">
+      <div class="field search${errors.q ? ' has-error' : ''}">
         <label for="field-q">Search title or author</label>
-        <input id="field-q" type="search" name="q" value="${query.q ?? ''}" maxlength="200" placeholder="e.g. Austen, Misérables"
-          hx-get="/catalog" hx-trigger="input changed delay:300ms, search" hx-target="#book-results" hx-push-url="true" hx-include="closest form">
+        <div class="search-row">
+          <input id="field-q" type="search" name="q" value="${typed.q}" maxlength="200" placeholder="e.g. Austen, Misérables"${describedBy('q', errors)}
+            hx-get="/catalog" hx-trigger="input changed delay:300ms">
+          <button type="submit">Search</button>
+        </div>
+        ${errorSlot('q', errors)}
       </div>
-      <div class="field"><label for="field-author">Author</label><input id="field-author" name="author" value="${query.author ?? ''}" maxlength="200"></div>
-      <div class="field"><label for="field-minPrice">Min $</label><input id="field-minPrice" name="minPrice" type="number" min="0" step="0.01" value="${dollars(query.minPrice)}"></div>
-      <div class="field"><label for="field-maxPrice">Max $</label><input id="field-maxPrice" name="maxPrice" type="number" min="0" step="0.01" value="${dollars(query.maxPrice)}"></div>
-      <div class="field"><label for="field-sort">Sort</label>
-        <select id="field-sort" name="sort">
-          ${bookSorts.map((sort) => html`<option value="${sort}"${sort === query.sort ? html` selected` : ''}>${sortLabels[sort]}</option>`)}
-        </select>
-      </div>
-      <label class="check"><input type="checkbox" name="inStock" value="true"${query.inStock ? html` checked` : ''}> In stock only</label>
-      <button type="submit">Search</button>
+      <details class="more-filters"${open ? raw(' open') : ''}>
+        <summary>Filters and sort${filtersOn ? html` <span class="filters-on">(${filtersOn} on)</span>` : ''}</summary>
+        <div class="filter-fields">
+          ${textFilter('author', 'Author', typed.author, errors, html` maxlength="200" hx-trigger="input changed delay:300ms"`)}
+          ${textFilter('minPrice', 'Min price ($)', typed.minPrice, errors, html` inputmode="decimal" autocomplete="off" size="8"`)}
+          ${textFilter('maxPrice', 'Max price ($)', typed.maxPrice, errors, html` inputmode="decimal" autocomplete="off" size="8"`)}
+          <div class="field${errors.sort ? ' has-error' : ''}"><label for="field-sort">Sort by</label>
+            <select id="field-sort" name="sort" hx-get="/catalog"${describedBy('sort', errors)}>
+              ${bookSorts.map((sort) => html`<option value="${sort}"${sort === query.sort ? raw(' selected') : ''}>${sortLabels[sort]}</option>`)}
+            </select>
+            ${errorSlot('sort', errors)}
+          </div>
+          <label class="check"><input type="checkbox" name="inStock" value="true" hx-get="/catalog"${query.inStock ? raw(' checked') : ''}> In stock only</label>
+          <button type="submit" class="secondary">Apply filters</button>
+        </div>
+      </details>
     </form>
-    ${bookResults(query, listing)}
+    ${resultsStatus(request, listing)}
+    ${resultsList(request, listing)}
   </section>`;
 }
 
-/** The results: count, grid and pages. htmx swaps this alone as the shopper types or pages. */
-export function bookResults(query: BookQuery, listing: BookPage): Html {
-  const what = query.q ? html` for “${query.q}”` : '';
-  return html`<div id="book-results" aria-live="polite">
-    <p class="muted">${listing.total === 1 ? '1 book' : `${listing.total.toLocaleString('en-US')} books`}${what}</p>
-    ${listing.items.length ? bookGrid(listing.items) : html`<p class="notice">${noMatchAdvice(query)}</p>`}
-    ${pagination({ ...listing, hrefFor: (page) => `/catalog${queryString(pageParams(query, page))}`, target: '#book-results' })}
+/**
+ * What htmx swaps as the shopper types or pages: the results, and out of band the sentence of the
+ * live region (its element stays, so it is announced once) and each field's message.
+ */
+export function bookResults(request: CatalogRequest, listing: BookPage): Html {
+  const fields: FilterField[] = ['q', 'author', 'minPrice', 'maxPrice', 'sort'];
+  return html`${resultsList(request, listing)}${resultsStatus(request, listing, true)}${fields.map((name) => errorSlot(name, request.errors, true))}`;
+}
+
+function textFilter(name: 'author' | 'minPrice' | 'maxPrice', label: string, value: string, errors: CatalogRequest['errors'], extra: Html): Html {
+  return html`<div class="field${errors[name] ? ' has-error' : ''}">
+    <label for="field-${name}">${label}</label>
+    <input id="field-${name}" name="${name}" value="${value}" hx-get="/catalog"${extra}${describedBy(name, errors)}>
+    ${errorSlot(name, errors)}
   </div>`;
+}
+
+/** Always there, empty when the field is fine: htmx fills or empties it in place. */
+function errorSlot(name: FilterField, errors: CatalogRequest['errors'], oob = false): Html {
+  return html`<p class="field-error" id="field-${name}-error"${oob ? raw(' hx-swap-oob="true"') : ''}>${errors[name] ?? ''}</p>`;
+}
+
+function describedBy(name: FilterField, errors: CatalogRequest['errors']): Html {
+  return html` aria-describedby="field-${name}-error"${errors[name] ? raw(' aria-invalid="true"') : ''}`;
+}
+
+const pagesOf = (listing: BookPage) => Math.max(1, Math.ceil(listing.total / listing.pageSize));
+// Built once: toLocaleString builds a formatter per call.
+const counts = new Intl.NumberFormat('en-US');
+
+/** The one live region of the page: "12 books for “emma” · page 2 of 3", and what was left out of the search. */
+function resultsStatus(request: CatalogRequest, listing: BookPage, oob = false): Html {
+  const { query } = request;
+  const count = listing.total === 1 ? '1 book' : `${counts.format(listing.total)} books`;
+  const pages = pagesOf(listing);
+  const where = request.askedPage > pages && listing.total > 0 ? ` · there is no page ${request.askedPage}` : pages > 1 ? ` · page ${query.page} of ${pages}` : '';
+  const problems = Object.values(request.errors);
+  return html`<p id="results-status" class="results-status" role="status"${oob ? raw(' hx-swap-oob="innerHTML"') : ''}>${count}${query.q ? html` for “${query.q}”` : ''}${where}${problems.length ? html`<span class="visually-hidden">. ${problems.join(' ')}</span>` : ''}</p>`;
+}
+
+function resultsList(request: CatalogRequest, listing: BookPage): Html {
+  const { query } = request;
+  const pages = pagesOf(listing);
+  const pastTheEnd = listing.items.length === 0 && listing.total > 0 && request.askedPage > pages;
+  return html`<div id="book-results" class="book-results">
+    ${request.pageNotice ? html`<p class="notice">${request.pageNotice}</p>` : ''}
+    ${listing.items.length
+      ? bookGrid(listing.items, 2)
+      : pastTheEnd
+        ? html`<p class="notice">There is no page ${request.askedPage}: these results end at page ${pages}. ${pageLink(query, pages, `Go to page ${pages}, the last one`)}.</p>`
+        : html`<p class="notice">${noMatchAdvice(query)}</p>`}
+    ${pastTheEnd ? '' : pager(query, pages)}
+  </div>`;
+}
+
+/** Previous and next; htmx brings the new page in at the top of the results, not where "Next" was. */
+function pager(query: BookQuery, pages: number): Html | string {
+  if (pages <= 1) return '';
+  return html`<nav class="pagination" aria-label="Pages of results">
+    ${query.page > 1 ? pageLink(query, query.page - 1, 'Previous page', 'prev') : ''}
+    <span>Page ${query.page} of ${pages}</span>
+    ${query.page < pages ? pageLink(query, query.page + 1, 'Next page', 'next') : ''}
+  </nav>`;
+}
+
+function pageLink(query: BookQuery, page: number, label: string, rel?: 'prev' | 'next'): Html {
+  const href = catalogHref(query, page);
+  // An id per direction: htmx gives the focus back to the link of the same id on the new page.
+  return html`<a href="${href}"${rel ? html` rel="${rel}" id="results-${rel}"` : ''} hx-get="${href}" hx-target="#book-results" hx-swap="outerHTML show:#results-status:top">${label}</a>`;
 }
 
 /** Search matches words (search.ts): text without a letter or digit has none to match. */
@@ -69,34 +155,37 @@ function noMatchAdvice(query: BookQuery): string {
   return 'No books match. Try fewer words or other filters.';
 }
 
-export function bookGrid(books: BookJson[]): Html {
-  return html`<div class="book-grid">${books.map(bookCard)}</div>`;
+/** Book cards; `level` is their titles' heading level under the section they are listed in. */
+export function bookGrid(books: BookJson[], level: 2 | 3): Html {
+  return html`<ul class="book-grid" role="list">${books.map((book) => bookCard(book, level))}</ul>`;
 }
 
-function bookCard(book: BookJson): Html {
-  return html`<article class="book-card">
-    <a href="/books/${book.id}">${cover(book)}</a>
-    <a class="title" href="/books/${book.id}">${book.title}</a>
-    <span class="author">${book.author}</span>
-    <span class="price">${formatPrice(book.priceCents)}</span>
-    ${stockState(book.stock)}
-    ${book.stock > 0
-      ? html`<form method="post" action="/cart/items" class="add-to-cart" hx-post="/cart/items" hx-target="this" hx-swap="outerHTML">
-          <input type="hidden" name="bookId" value="${book.id}"><input type="hidden" name="quantity" value="1">
-          <button type="submit" class="secondary" aria-label="Add ${book.title} to cart">Add to cart</button>
-        </form>`
-      : ''}
-  </article>`;
+/**
+ * One card, one tab stop: the title is the card's only link (its accessible name), and CSS stretches
+ * it over the whole card so a tap anywhere opens the book. The cover beside it is decorative.
+ */
+function bookCard(book: BookJson, level: 2 | 3): Html {
+  return html`<li class="book-card">
+    ${cover(book, 'card')}
+    ${raw(`<h${level} class="book-card-title">`)}<a class="title" href="/books/${book.id}">${book.title}</a>${raw(`</h${level}>`)}
+    <p class="author">${book.author}</p>
+    <p class="price">${formatPrice(book.priceCents)}</p>
+    <p>${stockState(book.stock)}</p>
+  </li>`;
 }
 
-/** A book's cover: in a card, the card-size file (320 px wide); on its page, the full-size one. */
-function cover(book: BookJson, size: 'card' | 'detail' = 'card'): Html {
-  if (book.coverUrl && size === 'card') return html`<img class="cover" src="${cardUrlOf(book.coverUrl)}" alt="Cover of ${book.title}" loading="lazy">`;
-  if (book.coverUrl) return html`<img class="cover" src="${book.coverUrl}" alt="Cover of ${book.title}" loading="eager">`;
-  return html`<div class="cover" aria-hidden="true">${book.title.trim().charAt(0).toUpperCase()}</div>`;
+/**
+ * A book's cover. Uploaded: in a card the card-size file (320 px wide), decorative beside the title;
+ * on its page the full-size one, described. Not uploaded: the generated one (generated-cover.ts).
+ */
+export function cover(book: BookJson, size: 'card' | 'detail' | 'thumbnail'): Html {
+  if (!book.coverUrl) return generatedCover(book, size === 'thumbnail' ? 'cover small generated' : 'cover generated');
+  if (size === 'detail') return html`<img class="cover" src="${book.coverUrl}" alt="Cover of ${book.title}">`;
+  return html`<img class="cover${size === 'thumbnail' ? ' small' : ''}" src="${cardUrlOf(book.coverUrl)}" alt="" loading="lazy" width="320" height="480">`;
 }
 
-function cardUrlOf(coverUrl: string): string {
+/** The card-size file's address of a cover (covers.ts names it from the full-size file). */
+export function cardUrlOf(coverUrl: string): string {
   const file = coverUrl.slice(coverUrl.lastIndexOf('/') + 1);
   return `${coverUrl.slice(0, coverUrl.length - file.length)}${cardFileOf(file)}`;
 }
@@ -107,86 +196,27 @@ function stockState(stock: number): Html {
   return html`<span class="stock in">In stock</span>`;
 }
 
-/** A book's page; its seller and admins also get the edit link. */
+/**
+ * A book's page. What a shopper decides on comes first (title, price, and where the web front puts
+ * the buy box: `bookPageBuyBoxSlot`), then the cover and the description; wide screens show the
+ * cover beside them. `data-title` and `data-author` give the web front the page's <title>.
+ */
 export function bookDetail(book: BookJson, viewer: Principal | null): Html {
   const canEdit = viewer !== null && (viewer.userId === book.sellerId || viewer.role === 'admin');
-  return html`<article class="book-detail" id="book-${book.id}">
-    <div>${cover(book, 'detail')}</div>
-    <div>
+  const paragraphs = book.description.split(/\n{2,}/).filter((paragraph) => paragraph.trim());
+  return html`<article class="book-detail" id="book-${book.id}" data-title="${book.title}" data-author="${book.author}">
+    <header class="book-summary">
       <h1>${book.title}</h1>
       <p class="author">by ${book.author}</p>
       <p class="price">${formatPrice(book.priceCents)}</p>
       <p>${stockState(book.stock)}${book.stock > 3 ? html` <span class="muted">(${book.stock} available)</span>` : ''}</p>
       <p class="muted">Sold by ${book.sellerName}</p>
-      <div class="description">${book.description.split(/\n{2,}/).map((paragraph) => html`<p>${paragraph}</p>`)}</div>
+    </header>
+    ${raw(bookPageBuyBoxSlot)}
+    <div class="book-cover">${cover(book, 'detail')}</div>
+    <div class="book-about">
+      ${paragraphs.length ? html`<h2>About this book</h2><div class="description">${paragraphs.map((paragraph) => html`<p>${paragraph}</p>`)}</div>` : ''}
       ${canEdit ? html`<p class="actions"><a class="button secondary" href="/sell/${book.id}/edit">Edit this book</a></p>` : ''}
     </div>
   </article>`;
 }
-
-/** The seller's own books, with what they can do to each. */
-export function sellerList(listing: BookPage, notice?: string): Html {
-  return html`<section id="seller-books">
-    <div class="actions"><h1>My books</h1><a class="button" href="/sell/new">Add a book</a></div>
-    ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
-    ${listing.items.length === 0
-      ? html`<p class="notice">You are not selling any books yet. <a href="/sell/new">Add your first one</a>.</p>`
-      : html`<table class="table">
-          <thead><tr><th>Title</th><th>Price</th><th>Stock</th><th></th></tr></thead>
-          <tbody>
-            ${listing.items.map(
-              (book) => html`<tr id="seller-book-${book.id}">
-                <td><a href="/books/${book.id}">${book.title}</a><br><span class="muted">${book.author}</span></td>
-                <td>${formatPrice(book.priceCents)}</td>
-                <td>${book.stock}</td>
-                <td class="actions">
-                  <a href="/sell/${book.id}/edit">Edit</a>
-                  <form method="post" action="/sell/${book.id}/delete" class="inline" hx-post="/sell/${book.id}/delete" hx-confirm="Remove “${book.title}” from the catalog?" hx-target="#seller-books" hx-swap="outerHTML">
-                    <button type="submit" class="link">Delete</button>
-                  </form>
-                </td>
-              </tr>`,
-            )}
-          </tbody>
-        </table>`}
-    ${pagination({ ...listing, hrefFor: (page) => `/sell?page=${page}` })}
-  </section>`;
-}
-
-export interface BookFormView {
-  book?: BookJson;
-  values?: Partial<Record<'title' | 'author' | 'description' | 'price' | 'stock' | 'stockWas' | 'key', string>>;
-  errors?: Record<string, string>;
-  error?: string;
-}
-
-/** The add or edit form; on the edit page, the cover upload beneath it. */
-export function bookForm(view: BookFormView): Html {
-  const { book, errors = {} } = view;
-  const values = view.values ?? (book ? { title: book.title, author: book.author, description: book.description, price: dollars(book.priceCents), stock: String(book.stock) } : {});
-  const action = book ? `/sell/${book.id}/edit` : '/sell/new';
-  return html`<div id="book-editor">
-    <form id="book-form" class="card form wide" method="post" action="${action}" hx-post="${action}" hx-target="#book-editor" hx-swap="outerHTML">
-      <h1>${book ? html`Edit “${book.title}”` : 'Add a book'}</h1>
-      ${formAlert(view.error)}
-      ${field({ label: 'Title', name: 'title', value: values.title ?? '', error: errors.title, required: true, maxlength: 300 })}
-      ${field({ label: 'Author', name: 'author', value: values.author ?? '', error: errors.author, required: true, maxlength: 200 })}
-      ${textArea({ label: 'Description', name: 'description', value: values.description ?? '', error: errors.description, maxlength: 5000 })}
-      ${field({ label: 'Price ($)', name: 'price', type: 'text', value: values.price ?? '', error: errors.price, required: true, maxlength: 12 })}
-      ${field({ label: 'Copies in stock', name: 'stock', type: 'number', value: values.stock ?? '', error: errors.stock, required: true, min: 0, max: 100000 })}
-      ${book ? html`<input type="hidden" name="stockWas" value="${values.stockWas ?? String(book.stock)}">` : html`<input type="hidden" name="key" value="${values.key || crypto.randomUUID()}">`}
-      <div class="actions"><button type="submit">${book ? 'Save changes' : 'Add book'}</button><a href="/sell">Cancel</a></div>
-    </form>
-    ${book ? coverForm(book, errors.cover) : ''}
-  </div>`;
-}
-
-function coverForm(book: BookJson, error?: string): Html {
-  return html`<form class="card form wide" method="post" action="/sell/${book.id}/cover" enctype="multipart/form-data">
-    <h2>Cover</h2>
-    ${book.coverUrl ? html`<img class="cover small" src="${cardUrlOf(book.coverUrl)}" alt="Current cover">` : html`<p class="muted">No cover yet.</p>`}
-    ${field({ label: 'JPEG, PNG or WebP image', name: 'cover', type: 'file', accept: 'image/jpeg,image/png,image/webp', error, required: true })}
-    <div class="actions"><button type="submit">Upload cover</button></div>
-  </form>`;
-}
-

@@ -1,7 +1,7 @@
 /** Catalog's own request shapes (queries, forms); those other packages use too are in the shared contract, re-exported here. */
 import { z } from 'zod';
 import { bookId, bookInput, maxPriceCents, orderId, type BookInput } from '@bookstore/shared/contracts/catalog';
-import { idempotencyKeyPattern } from '@bookstore/shared/idempotency';
+import { idempotencyKeyHeader, idempotencyKeyPattern } from '@bookstore/shared/idempotency';
 
 export {
   book,
@@ -72,6 +72,12 @@ export const sellerQuery = z.object({
 });
 
 export const orderIdParam = z.object({ orderId });
+
+/** Adding a book may carry an Idempotency-Key: the same key adds no second book. */
+export const bookKeyHeader = z.object({ 'idempotency-key': idempotencyKeyHeader.optional() });
+
+/** A cover as the API and the seller's form take it: one image file (checked by content in covers.ts). */
+export const coverUpload = z.object({ cover: z.file() });
 
 /** The add/edit form as a browser posts it: every field a string, the price in dollars. */
 export const bookFormFields = z.object({

@@ -99,6 +99,7 @@ describe('through the web', () => {
     expect(edit.status).toBe(403);
     expect(await edit.text()).toContain('You can only change books you sell');
     expect((await web.submit(`/sell/${book.id}/delete`, {}, { cookie })).status).toBe(403);
+    expect((await web.browse(`/sell/${book.id}/delete`, { cookie })).status).toBe(403);
     const cover = new FormData();
     cover.set('cover', new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0, 0])], 'c.png', { type: 'image/png' }));
     const recover = await web.browse(`/sell/${book.id}/cover`, { method: 'POST', body: cover, cookie });
@@ -112,7 +113,10 @@ describe('through the web', () => {
     expect(invalid.status).toBe(400);
     const form = await invalid.text();
     expect(form).toStartWith('<div id="book-editor">');
-    expect(form).toContain('must be a price like 12.50');
+    expect(form).toContain('<p class="field-error" id="field-title-error">Enter the book’s title.</p>');
+    expect(form).toContain('<p class="field-error" id="field-price-error">The price must be a number, like 12.50.</p>');
+    expect(form).toContain('<p class="field-error" id="field-stock-error">Copies in stock must be a whole number, like 3.</p>');
+    expect(form).toMatch(/<input id="field-title" [^>]* autofocus>/); // the first field to correct
     expect(form).toContain('value="Someone"');
 
     const created = await web.submit('/sell/new', { title: 'Persuasion', author: 'Jane Austen', description: 'Anne Elliot.', price: '12.50', stock: '4' }, { cookie });
@@ -127,6 +131,15 @@ describe('through the web', () => {
     expect(saved.headers.get('location')).toBe('/sell?done=saved');
     expect(await bookOf(id)).toMatchObject({ priceCents: 999, stock: 3 });
 
+    // "Delete" asks first; the question's form removes the book.
+    expect(mine).toContain(`<a href="/sell/${id}/delete">Delete<span class="visually-hidden"> Persuasion</span></a>`);
+    const question = await web.browse(`/sell/${id}/delete`, { cookie });
+    expect(question.status).toBe(200);
+    const asked = await question.text();
+    expect(asked).toContain('<title>Remove a book · Bookstore</title>');
+    expect(asked).toContain('<h1>Remove “Persuasion” from the catalog?</h1>');
+    expect(asked).toContain(`<form method="post" action="/sell/${id}/delete" class="actions">`);
+    expect((await bookOf(id)).title).toBe('Persuasion');
     const deleted = await web.submit(`/sell/${id}/delete`, {}, { cookie });
     expect(deleted.headers.get('location')).toBe('/sell?done=deleted');
     expect((await catalog.app.request(`/api/books/${id}`)).status).toBe(404);

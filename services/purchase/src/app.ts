@@ -1,31 +1,20 @@
 /**
  * The purchase service: carts, orders and their saga, payment (with a simulated gateway), delivery, sales.
  *
- *   GET    /api/delivery-providers                  carriers and their prices             → {items}
- *   GET    /api/principal                           who the Bearer token is               → {userId, role} | 401
- *   GET    /api/cart                                the caller's cart, prices fresh       → cart
- *   PUT    /api/cart/items/:bookId                  set a quantity {quantity} (0 removes)  → cart | 404 | 409
- *   DELETE /api/cart/items/:bookId                  remove a book                         → cart
- *   POST   /api/orders                              place (Idempotency-Key) {items?, providerId} → 201 order | 409 | 503
- *   GET    /api/orders                              mine, newest first (admins: ?all=true) → {items, page, pageSize, total}
- *   GET    /api/orders/:id                          the buyer's, or any for an admin       → order | 404
- *   PUT    /api/orders/:id/delivery                 change the carrier {providerId}        → order | 409
- *   POST   /api/orders/:id/payment                  pay (Idempotency-Key) {card…}          → 200 paid | 202 pending | 402 | 409 | 503
- *   POST   /api/orders/:id/cancel                   cancel while unpaid                   → order | 409
- *   GET    /api/sales                               items of the caller's books sold       → {items, page, pageSize, total}
- *   POST   /api/orders/:id/items/:bookId/shipment   the item's seller ships {trackingCode?} → item | 404 | 409
- *   POST   /gateway/charges, /gateway/charges/:key/resolve|refund   the simulated card gateway (service token)
- *
- * Fragments for the web front: see fragments-routes.ts.
+ * Its routes are the table in `createApp` (fragments for the web front in fragment-routes.ts, the
+ * simulated gateway in gateway.ts): each says what it does, who may call it and what it answers
+ * (`describeRoute`), beside the validators of its input. The same tables are served as one OpenAPI
+ * 3.1 document at `GET /openapi.json` (shared/src/openapi.ts), so the documentation is what runs.
  */
 import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
 import { acceptedServiceTokens, authenticate, requirePrincipal, signedIn, tokenCheckReadiness, type AuthVariables, type TokenVerifier } from '@bookstore/shared/auth';
 import type { ServiceClient } from '@bookstore/shared/client';
-import { cartQuantityInput, createOrderInput, deliveryInput, paymentInput, shipmentInput } from '@bookstore/shared/contracts/purchase';
+import { cart, cartQuantityInput, createOrderInput, deliveryInput, order, orderPage, paymentInput, salePage, shipmentAnswer, shipmentInput } from '@bookstore/shared/contracts/purchase';
 import { pingPrimary, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import type { Logger } from '@bookstore/shared/log';
+import { describeRoute, openApiRoute, type RouteAnswer } from '@bookstore/shared/openapi';
 import { createServiceApp } from '@bookstore/shared/service';
 import { validHeader, validJson, validParams, validQuery } from '@bookstore/shared/validation';
 import { readCart, setCartQuantity } from './cart.ts';
@@ -36,7 +25,7 @@ import { purchaseFragments } from './fragment-routes.ts';
 import { simulatedGateway, type Gateway } from './gateway.ts';
 import { listOrders, listSales, orderFor, toOrderJson } from './orders.ts';
 import type { SagaDeps } from './saga.ts';
-import { bookIdParam, idempotencyHeaders, orderIdParam, pageQuery, shipmentParams } from './schemas.ts';
+import { bookIdParam, deliveryProviderList, idempotencyHeaders, orderIdParam, ordersQuery, pageQuery, principalAnswer, shipmentParams } from './schemas.ts';
 
 export interface PurchaseDeps extends SagaDeps {
   orm: Orm;
@@ -67,27 +56,47 @@ export function createApp(deps: PurchaseDeps) {
   app.route('/fragments', purchaseFragments);
 
   return app
-    .get('/api/delivery-providers', ...listDeliveryProviders)
-    .get('/api/principal', ...principal)
-    .get('/api/cart', ...getCart)
-    .put('/api/cart/items/:bookId', ...putCartItem)
-    .delete('/api/cart/items/:bookId', ...deleteCartItem)
-    .post('/api/orders', ...createOrder)
-    .get('/api/orders', ...myOrders)
-    .get('/api/orders/:id', ...getOrder)
-    .put('/api/orders/:id/delivery', ...putDelivery)
-    .post('/api/orders/:id/payment', ...pay)
-    .post('/api/orders/:id/cancel', ...cancel)
-    .get('/api/sales', ...mySales)
-    .post('/api/orders/:id/items/:bookId/shipment', ...ship);
+    .get('/api/delivery-providers', describeRoute({ summary: 'The carriers and their prices', access: 'public', responses: { 200: deliveryProviderList } }), ...listDeliveryProviders)
+    .get('/api/principal', describeRoute({ summary: 'Who the Bearer token is', access: 'signed-in', responses: { 200: principalAnswer } }), ...principal)
+    .get('/api/cart', describeRoute({ summary: "The caller's cart, with prices and stock fresh from catalog", access: 'signed-in', responses: { 200: cart, 503: 'catalog is not answering' } }), ...getCart)
+    .put('/api/cart/items/:bookId', describeRoute({ summary: 'Set how many of a book the cart holds (0 removes it)', access: 'signed-in', responses: { 200: cart, 404: 'no such book in the catalog', 409: 'your own book, not that many in stock, or the cart is full', 503: 'catalog is not answering' } }), ...putCartItem)
+    .delete('/api/cart/items/:bookId', describeRoute({ summary: 'Take a book out of the cart', access: 'signed-in', responses: { 200: cart } }), ...deleteCartItem)
+    .post('/api/orders', describeRoute({ summary: 'Place an order: its books reserved, awaiting payment', access: 'signed-in', description: placeOrderRules, responses: placeOrderAnswers }), ...createOrder)
+    .get('/api/orders', describeRoute({ summary: "The caller's orders, newest first (an admin's `all=true`: everyone's)", access: 'signed-in', responses: { 200: orderPage, 403: '`all=true` by someone not an admin' } }), ...myOrders)
+    .get('/api/orders/:id', describeRoute({ summary: 'One order: its buyer\'s, or any for an admin', access: 'signed-in', responses: { 200: order, 404: 'no such order, or not the caller\'s' } }), ...getOrder)
+    .put('/api/orders/:id/delivery', describeRoute({ summary: 'Change the carrier while the order awaits payment', access: 'signed-in', responses: { 200: order, 403: 'only its buyer', 404: 'no such order, or not the caller\'s', 409: 'the order no longer awaits payment' } }), ...putDelivery)
+    .post('/api/orders/:id/payment', describeRoute({ summary: 'Pay an order by card (test cards: BRIEF)', access: 'signed-in', description: paymentRules, responses: paymentAnswers }), ...pay)
+    .post('/api/orders/:id/cancel', describeRoute({ summary: 'Cancel an order while it awaits payment: its books go back', access: 'signed-in', responses: { 200: order, 403: 'only its buyer', 404: 'no such order, or not the caller\'s', 409: 'the order no longer awaits payment' } }), ...cancel)
+    .get('/api/sales', describeRoute({ summary: "Items of the caller's books that were sold, newest first", access: 'signed-in', responses: { 200: salePage } }), ...mySales)
+    .post('/api/orders/:id/items/:bookId/shipment', describeRoute({ summary: 'Mark an item shipped, by its seller', access: 'signed-in', responses: { 200: shipmentAnswer, 404: 'no such item of the caller\'s in this order', 409: 'the order is not paid' } }), ...ship)
+    .get('/openapi.json', ...openApiRoute(app, { title: 'Bookstore purchase', description: 'Carts, orders and their checkout saga, payment through a (simulated) card gateway, delivery and sales.' }));
 }
 export type PurchaseApp = ReturnType<typeof createApp>;
+
+const placeOrderRules =
+  'Idempotency-Key is required: the same key with the same body answers the same order, with another body 409. Without `items` the cart is ordered (and emptied). Prices are always catalog\'s.';
+const placeOrderAnswers = {
+  201: order,
+  400: 'invalid input, a missing Idempotency-Key, or an empty cart',
+  409: 'a book is short of stock or your own (named), or the key was used with another body',
+  503: 'catalog did not answer: send the same request again (same key)',
+};
+const paymentRules = 'Idempotency-Key is required: sending it again never charges twice.';
+const paymentAnswers: Record<number, RouteAnswer> = {
+  200: ['paid', order],
+  202: ['the gateway has not answered yet: the payment is pending, and the order says how it ended', order],
+  402: 'the card was declined: the order stays payable',
+  403: 'only its buyer',
+  404: "no such order, or not the caller's",
+  409: 'not payable: paid, cancelled, expired or a payment under way; or its books could not be held (refunded)',
+  503: 'the gateway failed: nothing charged, try again',
+};
 
 const answer = (c: Context, result: Answer) =>
   c.newResponse(JSON.stringify(result.body), result.status as 200, { 'content-type': result.status >= 400 ? 'application/problem+json' : 'application/json' });
 
 export const listDeliveryProviders = factory.createHandlers(async (c) => {
-  return c.json({ items: await deliveryProviders(c.var.deps.orm, c.var.deps.log) });
+  return c.json(await deliveryProviders(c.var.deps.orm, c.var.deps.log));
 });
 
 const principal = factory.createHandlers((c) => {
@@ -118,10 +127,10 @@ const createOrder = factory.createHandlers(signedIn(), validJson(createOrderInpu
   return answer(c, await placeOrder(c.var.deps, buyer, c.req.valid('json'), c.req.valid('header')['idempotency-key']));
 });
 
-const myOrders = factory.createHandlers(signedIn(), validQuery(pageQuery), async (c) => {
+const myOrders = factory.createHandlers(signedIn(), validQuery(ordersQuery), async (c) => {
   const caller = requirePrincipal(c.var);
   const { page, pageSize } = c.req.valid('query');
-  const all = c.req.query('all') === 'true';
+  const all = c.req.valid('query').all === 'true';
   if (all && caller.role !== 'admin') throw new ProblemError(403, 'Only administrators can list every order');
   return c.json(await listOrders(c.var.deps.orm.em.fork(), caller, page, pageSize, all));
 });

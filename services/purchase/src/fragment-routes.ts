@@ -2,12 +2,8 @@
  * Fragment routes for the web front, which forwards the browser's forms here with the user's token.
  * Paths after /fragments mirror the web's own. A form that is done answers 303 to where the browser
  * goes next; one with errors answers itself again with them. htmx requests (the web front passes
- * HX-Request on) get fragments that swap in place, with the cart badge updated out of band.
- *
- *   GET  /cart-badge, /buy-box/:bookId, /cart, /checkout, /checkout/total, /orders, /orders/:id,
- *        /orders/:id/pay, /sales, /admin/orders
- *   POST /cart/items, /cart/items/:bookId, /cart/items/:bookId/remove, /checkout,
- *        /orders/:id/pay, /orders/:id/delivery, /orders/:id/cancel, /sales/:orderId/:bookId/ship
+ * HX-Request on) get fragments that swap in place, with the cart badge updated out of band. The
+ * table below describes each route (`describeRoute`); purchase's `GET /openapi.json` serves it.
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
@@ -16,13 +12,14 @@ import { createOrderInput, deliveryInput, paymentInput, type CartJson, type Deli
 import { ProblemError, fieldErrors } from '@bookstore/shared/errors';
 import { ServiceUnavailableError } from '@bookstore/shared/http';
 import { html } from '@bookstore/shared/html';
+import { describeRoute, type Access, type RouteAnswer } from '@bookstore/shared/openapi';
 import { readForm } from '@bookstore/shared/validation';
 import type { PurchaseEnv } from './app.ts';
 import { cartCount, readCart, setCartQuantity, toCart } from './cart.ts';
 import { cancelOrder, changeDelivery, payOrder, placeOrder, shipItem } from './checkout.ts';
 import { deliveryProviders } from './delivery.ts';
 import { CartItem } from './entities.ts';
-import { buyBox, cartBadge, cartView, checkoutForm, checkoutTotal, notice, orderDetail, orderList, paymentForm, salesList } from './fragments.ts';
+import { buyBox, cartBadge, cartView, checkoutForm, checkoutTotal, deliveryPrices, notice, orderDetail, orderList, paymentForm, salesList } from './fragments.ts';
 import { listOrders, listSales, orderFor, toOrderJson } from './orders.ts';
 import { orderIdParam, pageQuery, shipmentParams } from './schemas.ts';
 import { idempotencyKeyPattern } from '@bookstore/shared/idempotency';
@@ -32,29 +29,34 @@ const bookIdOf = z.coerce.number().int().min(1).max(2_147_483_647);
 const formText = (value: unknown, max = 200) => (typeof value === 'string' ? value.replace(/\u0000/g, '').slice(0, max) : '');
 const isHtmx = (c: C) => c.req.header('hx-request') === 'true';
 const newKey = () => crypto.randomUUID();
+/** A fragment route's description: its answers are HTML. */
+const fragment = (summary: string, access: Access, responses: Record<number, RouteAnswer>) => describeRoute({ summary, access, content: 'text/html', responses });
+const unavailable = 'buying is unavailable right now (tokens cannot be checked)';
+const noOrder = "no such order, or not the caller's";
 
 export const purchaseFragments = new Hono<PurchaseEnv>()
-  .get('/cart-badge', showCartBadge)
-  .get('/buy-box/:bookId', (c) => {
+  .get('/cart-badge', fragment("The header's cart link with its count", 'public', { 200: 'the badge' }), showCartBadge)
+  .get('/buy-box/:bookId', fragment("A book page's form to add it to the cart", 'public', { 200: 'the form', 404: 'no such book' }), (c) => {
     const bookId = bookIdOf.safeParse(c.req.param('bookId'));
     return bookId.success ? c.html(buyBox(bookId.data)) : c.html(notice('There is no such book.'), 404);
   })
-  .post('/cart/items', addToCart)
-  .get('/cart', (c) => signedIn(c, async (buyer) => c.html(await cartSection(c, buyer))))
-  .post('/cart/items/:bookId', (c) => signedIn(c, (buyer) => changeCartLine(c, buyer, 'set')))
-  .post('/cart/items/:bookId/remove', (c) => signedIn(c, (buyer) => changeCartLine(c, buyer, 'remove')))
-  .get('/checkout', (c) => signedIn(c, (buyer) => showCheckout(c, buyer)))
-  .get('/checkout/total', (c) => signedIn(c, (buyer) => showCheckoutTotal(c, buyer)))
-  .post('/checkout', (c) => signedIn(c, (buyer) => submitCheckout(c, buyer)))
-  .get('/orders', (c) => signedIn(c, (buyer) => showOrders(c, buyer, false)))
-  .get('/admin/orders', (c) => signedIn(c, (buyer) => showOrders(c, buyer, true)))
-  .get('/orders/:id', (c) => signedIn(c, (buyer) => showOrder(c, buyer)))
-  .get('/orders/:id/pay', (c) => signedIn(c, (buyer) => showPayment(c, buyer)))
-  .post('/orders/:id/pay', (c) => signedIn(c, (buyer) => submitPayment(c, buyer)))
-  .post('/orders/:id/delivery', (c) => signedIn(c, (buyer) => submitDelivery(c, buyer)))
-  .post('/orders/:id/cancel', (c) => signedIn(c, (buyer) => submitCancel(c, buyer)))
-  .get('/sales', (c) => signedIn(c, (seller) => showSales(c, seller)))
-  .post('/sales/:id/:bookId/ship', (c) => signedIn(c, (seller) => submitShipment(c, seller)));
+  .post('/cart/items', fragment('Form: add a book to the cart', 'signed-in', { 200: 'htmx: the buy box saying so, and the badge', 303: 'to the cart', 400: 'no such book, or a quantity out of range', 409: 'your own book, or not that many in stock', 503: unavailable }), addToCart)
+  .get('/cart', fragment('The cart', 'signed-in', { 200: 'the cart (without prices while catalog is down)', 503: unavailable }), (c) => signedIn(c, async (buyer) => c.html(await cartSection(c, buyer))))
+  .post('/cart/items/:bookId', fragment('Form: set a quantity in the cart', 'signed-in', { 200: 'htmx: the cart', 303: 'to the cart', 400: 'the cart, saying why', 404: 'no such book', 409: 'the cart, saying why', 503: unavailable }), (c) => signedIn(c, (buyer) => changeCartLine(c, buyer, 'set')))
+  .post('/cart/items/:bookId/remove', fragment('Form: take a book out of the cart', 'signed-in', { 200: 'htmx: the cart', 303: 'to the cart', 404: 'no such book', 503: unavailable }), (c) => signedIn(c, (buyer) => changeCartLine(c, buyer, 'remove')))
+  .get('/checkout', fragment('Checkout: the cart, the carriers and the total', 'signed-in', { 200: 'the form', 503: unavailable }), (c) => signedIn(c, (buyer) => showCheckout(c, buyer)))
+  .get('/checkout/total', fragment('The total with the carrier `providerId`', 'signed-in', { 200: 'the total', 503: unavailable }), (c) => signedIn(c, (buyer) => showCheckoutTotal(c, buyer)))
+  .post('/checkout', fragment('Form: place the order (once per form key)', 'signed-in', { 303: 'to paying it', 400: 'the form again, saying why', 409: 'the form again: a book is short', 503: 'the form again: catalog did not answer (the same key carries on)' }), (c) => signedIn(c, (buyer) => submitCheckout(c, buyer)))
+  .get('/orders', fragment("The caller's orders", 'signed-in', { 200: 'the list', 503: unavailable }), (c) => signedIn(c, (buyer) => showOrders(c, buyer, false)))
+  .get('/admin/orders', fragment('Every order', 'admin', { 200: 'the list', 503: unavailable }), (c) => signedIn(c, (buyer) => showOrders(c, buyer, true)))
+  .get('/orders/:id', fragment('One order', 'signed-in', { 200: 'the order', 404: noOrder, 503: unavailable }), (c) => signedIn(c, (buyer) => showOrder(c, buyer)))
+  .get('/orders/:id/pay', fragment('The payment form (or the order, once it is not payable)', 'signed-in', { 200: 'the form', 404: noOrder, 503: unavailable }), (c) => signedIn(c, (buyer) => showPayment(c, buyer)))
+  .post('/orders/:id/pay', fragment('Form: pay the order (once per form key)', 'signed-in', { 303: 'paid or pending: to the order', 400: 'the form again, saying why', 402: 'declined: the form again', 403: 'only its buyer', 404: noOrder, 409: 'not payable: the order, saying why', 503: 'the form again: the gateway failed' }), (c) => signedIn(c, (buyer) => submitPayment(c, buyer)))
+  .post('/orders/:id/delivery', fragment('Form: change the carrier', 'signed-in', { 303: 'to paying it', 403: 'only its buyer', 404: noOrder, 409: 'the order no longer awaits payment', 503: unavailable }), (c) => signedIn(c, (buyer) => submitDelivery(c, buyer)))
+  .post('/orders/:id/cancel', fragment('Form: cancel the order', 'signed-in', { 303: 'to the order', 403: 'only its buyer', 404: noOrder, 409: 'the order no longer awaits payment', 503: unavailable }), (c) => signedIn(c, (buyer) => submitCancel(c, buyer)))
+  .get('/sales', fragment("The caller's sold items", 'signed-in', { 200: 'the list', 503: unavailable }), (c) => signedIn(c, (seller) => showSales(c, seller)))
+  .post('/sales/:id/:bookId/ship', fragment('Form: mark a sold item shipped', 'signed-in', { 303: 'to the sales', 404: 'no such item of the caller\'s', 409: 'the order is not paid', 503: unavailable }), (c) => signedIn(c, (seller) => submitShipment(c, seller)))
+  .get('/delivery', fragment('The carriers and their prices', 'public', { 200: 'the table' }), showDeliveryPrices);
 
 /**
  * The header's cart link with its count. The web front may keep it for the viewer 10 s: a cart
@@ -184,7 +186,7 @@ async function showOrder(c: C, caller: Principal): Promise<Response> {
   return c.html(orderDetail(order, { confirmation: c.req.query('placed') === '1', pending: c.req.query('pending') === '1', own: order.buyerId === caller.userId }));
 }
 
-async function showPayment(c: C, buyer: Principal, view: { error?: string; values?: Record<string, string> } = {}, status = 200): Promise<Response> {
+async function showPayment(c: C, buyer: Principal, view: { error?: string; errors?: Record<string, string>; values?: Record<string, string> } = {}, status = 200): Promise<Response> {
   const order = await orderOf(c, buyer);
   if (order.buyerId !== buyer.userId || order.status !== 'awaiting_payment' || order.payment?.status === 'pending') return c.html(orderDetail(order, { own: order.buyerId === buyer.userId }), status as 200);
   return c.html(paymentForm(order, await providers(c), { key: newKey(), ...view }), status as 200);
@@ -195,10 +197,7 @@ async function submitPayment(c: C, buyer: Principal): Promise<Response> {
   const form = await readForm(c);
   const values = { cardNumber: formText(form.cardNumber, 30), expMonth: formText(form.expMonth, 4), expYear: formText(form.expYear, 6), holder: formText(form.holder, 100) };
   const card = paymentInput.safeParse({ ...values, expMonth: Number(values.expMonth) || undefined, expYear: Number(values.expYear) || undefined, cvc: formText(form.cvc, 8) });
-  if (!card.success) {
-    const errors = fieldErrors(card.error);
-    return showPayment(c, buyer, { values, error: `Please check the card: ${Object.entries(errors).map(([name, message]) => `${name} ${message}`).join('; ')}.` }, 400);
-  }
+  if (!card.success) return showPayment(c, buyer, { values, errors: fieldErrors(card.error) }, 400);
   const key = formText(form.key, 101);
   if (!idempotencyKeyPattern.test(key)) return showPayment(c, buyer, { values, error: 'The form expired; please enter the card again.' }, 400);
   const paid = await payOrder(c.var.deps, buyer, order.id, card.data, key);
@@ -236,4 +235,10 @@ async function submitShipment(c: C, seller: Principal): Promise<Response> {
   const form = await readForm(c);
   await shipItem(c.var.deps, seller, params.data.id, params.data.bookId, formText(form.trackingCode, 100).trim() || undefined);
   return c.redirect('/sales?done=shipped', 303);
+}
+
+/** The carriers and their prices, as checkout charges them: public, and the same for everyone for a minute. */
+async function showDeliveryPrices(c: C): Promise<Response> {
+  c.header('cache-control', 'public, max-age=60');
+  return c.html(deliveryPrices(await providers(c)));
 }

@@ -11,6 +11,7 @@ import { requireServiceToken } from '@bookstore/shared/auth';
 import { endpoint, type ServiceClient } from '@bookstore/shared/client';
 import type { Orm } from '@bookstore/shared/db';
 import { paymentInput, type PaymentInput } from '@bookstore/shared/contracts/purchase';
+import { describeRoute, type RouteAnswer } from '@bookstore/shared/openapi';
 import { validJson } from '@bookstore/shared/validation';
 import { chargeOutcomes, GatewayCharge, type ChargeOutcome } from './entities.ts';
 import { findRow, insertRows } from '@bookstore/shared/rows';
@@ -32,6 +33,13 @@ export const gatewayApi = {
   refund: endpoint({ method: 'POST', path: (p: { key: string }) => `${keyPath(p)}/refund`, answer: chargeAnswer, idempotent: true }),
 };
 
+const chargeAnswers: Record<number, RouteAnswer> = {
+  200: ['approved (or approved before, under this key)', chargeAnswer],
+  402: ['declined', chargeAnswer],
+  409: ['the key was voided by a resolve: nothing charged', chargeAnswer],
+  503: 'the card network did not answer: nothing charged',
+};
+
 const toAnswer = (charge: GatewayCharge) => ({ key: charge.chargeKey, outcome: charge.outcome, refunded: charge.refundedAt !== null });
 const statusOf = (outcome: ChargeOutcome) => (outcome === 'approved' ? 200 : outcome === 'voided' ? 409 : 402);
 
@@ -40,7 +48,7 @@ export function simulatedGateway(options: { orm: Orm; serviceTokens: string[]; s
   const { orm } = options;
   return new Hono()
     .use(requireServiceToken(options.serviceTokens))
-    .post('/charges', validJson(chargeInput), async (c) => {
+    .post('/charges', describeRoute({ summary: 'Charge a card once per key (test cards: BRIEF)', access: 'service', responses: chargeAnswers }), validJson(chargeInput), async (c) => {
       const input = c.req.valid('json');
       const card = testCards[input.cardNumber];
       if (card === 'error') {
@@ -54,12 +62,12 @@ export function simulatedGateway(options: { orm: Orm; serviceTokens: string[]; s
       if (card === 'slow' && created && charge.outcome === 'approved') await Bun.sleep(options.slowMs); // charged, but answers late
       return c.json(toAnswer(charge), statusOf(charge.outcome));
     })
-    .post('/charges/:key/resolve', async (c) => {
+    .post('/charges/:key/resolve', describeRoute({ summary: 'What became of a charge: one that never arrived is voided, so it can never happen later', access: 'service', responses: { 200: ['the charge: its outcome says what became of it', chargeAnswer] } }), async (c) => {
       // What became of this key? A charge that never arrived is voided now: it can never happen later.
       const { charge } = await recordCharge(orm, { chargeKey: c.req.param('key'), amountCents: 0, last4: '0000', outcome: 'voided' });
       return c.json(toAnswer(charge));
     })
-    .post('/charges/:key/refund', async (c) => {
+    .post('/charges/:key/refund', describeRoute({ summary: 'Refund an approved charge; idempotent', access: 'service', responses: { 200: chargeAnswer, 404: 'no approved charge with this key' } }), async (c) => {
       const em = orm.em.fork();
       const charge = await em.findOne(GatewayCharge, { chargeKey: c.req.param('key') });
       if (!charge || charge.outcome !== 'approved') return c.json({ title: 'Not Found', status: 404, detail: 'No approved charge with this key' }, 404);

@@ -27,7 +27,7 @@ const stockOf = async (id: number) => ((await (await shop.catalog.app.request(`/
 const key = () => `k-${crypto.randomUUID()}`;
 const order = (body: unknown, idempotencyKey = key(), token = buyer.token) => purchase.call('/api/orders', 'POST', body, token, { 'idempotency-key': idempotencyKey });
 const pay = (id: string, number: string, idempotencyKey = key(), token = buyer.token) => purchase.call(`/api/orders/${id}/payment`, 'POST', card(number), token, { 'idempotency-key': idempotencyKey });
-const providers = async () => ((await (await purchase.call('/api/delivery-providers')).json()) as { items: { id: number; name: string; priceCents: number }[] }).items;
+const providers = async () => (await (await purchase.call('/api/delivery-providers')).json()) as { id: number; name: string; scope: string; priceCents: number }[];
 
 test('cart → order from the cart → declined card → approved card → paid, sold, shipped', async () => {
   const book = await shop.catalog.addBook(shop.seller, { title: 'Middlemarch', priceCents: 1850, stock: 5 });

@@ -45,10 +45,11 @@ test('a token signed by another key, a tampered one and garbage are refused', as
   }
 });
 
-test('delivery providers are the original four, priced in cents', async () => {
+test('delivery providers are the original four, priced in cents, as the BRIEF\'s bare array', async () => {
   const response = await purchase.app.request('/api/delivery-providers');
   expect(response.status).toBe(200);
-  const { items } = (await response.json()) as { items: { name: string; scope: string; priceCents: number }[] };
+  const items = (await response.json()) as { name: string; scope: string; priceCents: number }[];
+  expect(Array.isArray(items)).toBe(true);
   expect(items.map(({ name, scope, priceCents }) => [name, scope, priceCents])).toEqual([
     ['DHL', 'international', 5000],
     ['FedEx', 'international', 4500],

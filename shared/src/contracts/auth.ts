@@ -8,7 +8,8 @@ const email = plainText()
   .trim()
   .max(254, 'must be at most 254 characters')
   .pipe(z.email('must be a valid email address'))
-  .transform((value) => value.toLowerCase());
+  .transform((value) => value.toLowerCase())
+  .meta({ format: 'email' }); // what the pipe checks, for the OpenAPI document (which shows a pipe's input)
 
 export const registerInput = z.object({
   name: plainText().trim().min(1, 'is required').max(100, 'must be at most 100 characters'),
@@ -58,12 +59,16 @@ export const loginFormState = z.object({
   email: typedValue.optional(),
   error: z.string().max(500).optional(),
   next: z.string().max(500).optional(),
+  /** Why the visitor is asked to log in ("Log in to sell books."): one of the web front's fixed sentences. */
+  notice: z.string().max(200).optional(),
 });
 export const registerFormState = z.object({
   name: typedValue.optional(),
   email: typedValue.optional(),
   error: z.string().max(500).optional(),
   errors: z.record(z.string().max(50), z.string().max(200)).optional(),
+  /** Where the new user goes once registered (a local path the web front checked). */
+  next: z.string().max(500).optional(),
 });
 
 export const authApi = {

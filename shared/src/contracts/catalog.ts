@@ -90,3 +90,10 @@ export const catalogApi = {
   /** Gives an order's copies back. Idempotent; 409 if it was sold. */
   release: endpoint({ method: 'DELETE', path: (p: { orderId: string }) => `/api/reservations/${p.orderId}`, answer: z.null(), idempotent: true }),
 };
+
+/**
+ * The book page fragment (`GET /fragments/books/:id`), as the web front composes it: its first element
+ * carries `data-title` and `data-author` (escaped like any attribute) for the page's <title>, and this
+ * comment marks where purchase's buy box goes (after the price, before the cover).
+ */
+export const bookPageBuyBoxSlot = '<!--buy-box-->';

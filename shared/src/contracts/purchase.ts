@@ -104,3 +104,14 @@ export const sale = z.object({
   trackingCode: z.string().nullable(),
 });
 export type SaleJson = z.infer<typeof sale>;
+
+export const salePage = z.object({ items: z.array(sale), page: z.number().int(), pageSize: z.number().int(), total: z.number().int() });
+
+/** An item marked shipped, and its order's status after it (`shipped` once every item is). */
+export const shipmentAnswer = z.object({
+  orderId: z.string(),
+  bookId: z.number().int(),
+  shippedAt: z.string(),
+  trackingCode: z.string().nullable(),
+  orderStatus: z.enum(publicOrderStatuses),
+});

@@ -12,7 +12,7 @@ import { html, unavailableBox } from '@bookstore/shared/html';
 import { socketAddress } from '@bookstore/shared/service';
 import type { WebEnv } from '../app.ts';
 import { loginFirst, showServicePage, submitServiceForm, type ServicePage } from '../proxy.ts';
-import { fragment, redirectTo, respond } from '../render.ts';
+import { fragment, noticeForNextPage, redirectTo, respond } from '../render.ts';
 import { endSession, readSessionToken, safeNextPath, startSession } from '../session.ts';
 import { getCookie } from 'hono/cookie';
 import { addPendingToCart, pendingAddCookie } from './purchase.ts';
@@ -47,8 +47,28 @@ const formText = z
 
 async function showLogin(c: Context<WebEnv>) {
   if (c.var.principal) return c.redirect('/', 303);
-  return respond(c, 'Log in', loginFormFragment(c, { next: safeNextPath(c.req.query('next')) }));
+  const next = safeNextPath(c.req.query('next'));
+  return respond(c, 'Log in', loginFormFragment(c, { next, notice: loginReason(c, next) }));
 }
+
+/**
+ * Why a page sent the visitor here, told by where they were going (`next`): one of these fixed
+ * sentences or none, never text from the request.
+ */
+function loginReason(c: Context<WebEnv>, next: string): string | undefined {
+  if (next === '/cart' && getCookie(c, pendingAddCookie)) return 'Log in to add this book to your cart — it will be added right after.';
+  return loginReasons.get(next.split(/[/?#]/)[1] ?? '');
+}
+
+const loginReasons = new Map([
+  ['sell', 'Log in to sell books.'],
+  ['cart', 'Log in to see your cart.'],
+  ['checkout', 'Log in to check out.'],
+  ['orders', 'Log in to see your orders.'],
+  ['sales', 'Log in to see your sales.'],
+  ['account', 'Log in to see your account.'],
+  ['admin', 'Log in with an administrator account to manage the shop.'],
+]);
 
 async function submitLogin(c: Context<WebEnv>) {
   const form = await readForm(c);
@@ -67,25 +87,28 @@ async function submitLogin(c: Context<WebEnv>) {
 
 async function showRegister(c: Context<WebEnv>) {
   if (c.var.principal) return c.redirect('/', 303);
-  return respond(c, 'Register', registerFormFragment(c, {}));
+  return respond(c, 'Create your account', registerFormFragment(c, { next: safeNextPath(c.req.query('next')) }));
 }
 
+/** Creates the account and logs the new user in; the page they land on (where they were going) welcomes them. */
 async function submitRegister(c: Context<WebEnv>) {
   const form = await readForm(c);
   const input = { name: formText.parse(form.name), email: formText.parse(form.email), password: formText.parse(form.password) };
+  const next = safeNextPath(form.next);
   const created = await callAuth(c, authApi.register, input);
   if (created.kind !== 'ok') {
-    const state = { name: input.name, email: input.email };
-    if (created.kind === 'unavailable') return respond(c, 'Register', registerFormFragment(c, { ...state, error: 'Registration is unavailable right now. Please try again shortly.' }), 503);
+    const state = { name: input.name, email: input.email, next };
+    if (created.kind === 'unavailable') return respond(c, 'Create your account', registerFormFragment(c, { ...state, error: 'Registration is unavailable right now. Please try again shortly.' }), 503);
     const errors = created.problem.errors;
-    return respond(c, 'Register', registerFormFragment(c, { ...state, errors, error: errors ? undefined : created.problem.detail }), created.status);
+    return respond(c, 'Create your account', registerFormFragment(c, { ...state, errors, error: errors ? undefined : created.problem.detail }), created.status);
   }
   const session = await callAuth(c, authApi.logIn, { email: input.email, password: input.password });
   if (session.kind !== 'ok') return redirectTo(c, '/login');
   const body = session.body;
   startSession(c, body.token, body.expiresAt, c.var.deps.config.COOKIE_SECURE);
+  noticeForNextPage(c, 'welcome');
   await addPendingToCart(c, body.token);
-  return redirectTo(c, getCookie(c, pendingAddCookie) ? '/cart' : '/');
+  return redirectTo(c, getCookie(c, pendingAddCookie) ? '/cart' : next);
 }
 
 /**
@@ -159,30 +182,44 @@ async function deleteAccount(c: Context<WebEnv>) {
 /** The signed-in user's page: who they are, and deleting the account (password and a box to tick; works without JavaScript). */
 function accountPage(name: string, problems: { password?: string; confirm?: string; error?: string }) {
   const fieldError = (id: string, message?: string) => (message ? html`<p class="field-error" id="${id}-error">${message}</p>` : '');
-  return html`<section class="card">
+  // The cursor goes to the first thing to fix: the password, else the box.
+  const focusConfirm = problems.confirm && !problems.password;
+  return html`<section class="account-page">
     <h1>Your account</h1>
-    <p>Signed in as <strong>${name}</strong>. <a href="/orders">Your orders</a> · <a href="/sales">Your sales</a> · <a href="/sell">Your books</a></p>
-    <h2>Delete my account</h2>
-    <p>This cannot be undone. Your name, email and password are wiped, you are signed out everywhere and the books you sell leave the catalog. Orders already placed are kept.</p>
-    ${problems.error ? html`<p class="notice" role="alert">${problems.error}</p>` : ''}
-    <form method="post" action="/account/delete">
-      <label for="delete-password">Your password</label>
-      <input id="delete-password" type="password" name="password" autocomplete="current-password" required maxlength="256"${problems.password ? html` aria-invalid="true" aria-describedby="delete-password-error" autofocus` : ''}>
-      ${problems.password ? fieldError('delete-password', `That password ${problems.password}.`) : ''}
-      <label><input type="checkbox" name="confirm" value="yes" required${problems.confirm ? html` aria-invalid="true" aria-describedby="delete-confirm-error" autofocus` : ''}> Yes, delete my account for good</label>
-      ${fieldError('delete-confirm', problems.confirm)}
-      <button type="submit" class="danger">Delete my account</button>
-    </form>
+    <p>Signed in as <strong>${name}</strong>.</p>
+    <ul class="link-list">
+      <li><a href="/orders">My orders</a>: what you bought, and where it is.</li>
+      <li><a href="/sell">My books</a>: the books you sell, and a form to add one.</li>
+      <li><a href="/sales">My sales</a>: what you sold, and marking it shipped.</li>
+    </ul>
+    <p class="hint">What the shop keeps about you, and for how long: <a href="/privacy">Privacy</a>.</p>
+    <section class="card danger-zone" aria-labelledby="delete-heading">
+      <h2 id="delete-heading">Delete my account</h2>
+      <p>This cannot be undone. Your name, email and password are wiped, you are signed out everywhere and the books you sell leave the catalog. Orders already placed are kept, for the buyers and for our accounts.</p>
+      ${problems.error ? html`<p class="alert" role="alert" tabindex="-1" autofocus>${problems.error}</p>` : ''}
+      <form method="post" action="/account/delete" class="form">
+        <div class="field${problems.password ? ' has-error' : ''}">
+          <label for="delete-password">Your password</label>
+          <input id="delete-password" type="password" name="password" autocomplete="current-password" required maxlength="256"${problems.password ? html` aria-invalid="true" aria-describedby="delete-password-error" autofocus` : ''}>
+          ${problems.password ? fieldError('delete-password', `That password ${problems.password}.`) : ''}
+        </div>
+        <div class="field${problems.confirm ? ' has-error' : ''}">
+          <label class="check"><input type="checkbox" name="confirm" value="yes" required${problems.confirm ? html` aria-invalid="true" aria-describedby="delete-confirm-error"` : ''}${focusConfirm ? html` autofocus` : ''}> Yes, delete my account for good</label>
+          ${fieldError('delete-confirm', problems.confirm)}
+        </div>
+        <button type="submit" class="danger">Delete my account</button>
+      </form>
+    </section>
   </section>`;
 }
 
 // --- helpers of this file -------------------------------------------------------------------
 
-function loginFormFragment(c: Context<WebEnv>, state: { email?: string; error?: string; next?: string }) {
+function loginFormFragment(c: Context<WebEnv>, state: { email?: string; error?: string; next?: string; notice?: string }) {
   return formFragment(c, '/fragments/login-form', state, loginUnavailable);
 }
 
-function registerFormFragment(c: Context<WebEnv>, state: { name?: string; email?: string; error?: string; errors?: Record<string, string> }) {
+function registerFormFragment(c: Context<WebEnv>, state: { name?: string; email?: string; error?: string; errors?: Record<string, string>; next?: string }) {
   return formFragment(c, '/fragments/register-form', state, 'Registration is unavailable right now. Please try again shortly.');
 }
 

@@ -1,34 +1,82 @@
 /** Shopper pages: the catalog with search and filters, a book's page, and its cover images. */
 import { Hono, type Context } from 'hono';
+import { bookPageBuyBoxSlot } from '@bookstore/shared/contracts/catalog';
 import { ServiceUnavailableError } from '@bookstore/shared/http';
 import type { WebEnv } from '../app.ts';
-import { html, notice } from '@bookstore/shared/html';
+import { html, notice, raw } from '@bookstore/shared/html';
 import type { Fragment } from '../compose.ts';
-import { fragment, respond, pageLink } from '../render.ts';
+import { fragment, isHtmx, respond, pageLink } from '../render.ts';
 
 export const catalogPages = new Hono<WebEnv>()
   .get('/catalog', showCatalog)
   .get('/books/:id{[0-9]{1,10}}', showBook)
   .get('/covers/:file{[a-f0-9]{40}\\.[a-z]{3,4}}', proxyCover);
 
-/** The whole catalog page; to htmx (search as you type, pages) only the results it swaps. */
+/**
+ * The whole catalog page; to htmx (search as you type, pages) only the results it swaps, with the
+ * page's title and the address to show. Addresses never keep empty fields: a plain form sends them
+ * all (`?q=emma&author=&minPrice=`), so the browser is sent on to the address without them.
+ */
 async function showCatalog(c: Context<WebEnv>) {
-  const search = new URL(c.req.url).search;
-  const resultsOnly = c.req.header('hx-target') === 'book-results';
-  const path = resultsOnly ? `/fragments/book-results${search}` : `/fragments/catalog${search}`;
-  return respond(c, 'Catalog', fragment(c, { client: c.var.deps.clients.catalog, path, label: 'The catalog', retryUrl: pageLink(c) }));
+  const asked = new URL(c.req.url).searchParams;
+  const search = withoutEmptyValues(asked);
+  const resultsOnly = isHtmx(c) && c.req.header('hx-target') === 'book-results';
+  if (!isHtmx(c) && search.size !== asked.size) return c.redirect(`/catalog${queryOf(search)}`, 303);
+  const title = catalogTitle(search);
+  const path = `/fragments/${resultsOnly ? 'book-results' : 'catalog'}${queryOf(search)}`;
+  const main = fragment(c, { client: c.var.deps.clients.catalog, path, label: 'The catalog', retryUrl: pageLink(c) });
+  if (!resultsOnly) return respond(c, title, main);
+  // Typing in a field replaces the history entry; a page link (no name) adds one.
+  c.header(c.req.header('hx-trigger-name') ? 'hx-replace-url' : 'hx-push-url', `/catalog${queryOf(search)}`);
+  return respond(c, title, main.then((results): Fragment => ({ ...results, html: html`<title>${title} · Bookstore</title>${results.html}` })));
 }
 
+/** The defaults a plain form sends as well as the empty fields: an address names only what was chosen. */
+const defaultValues: Record<string, string> = { sort: 'newest', page: '1' };
+
+function withoutEmptyValues(params: URLSearchParams): URLSearchParams {
+  const kept = new URLSearchParams();
+  for (const [name, value] of params) {
+    if (value.trim() !== '' && defaultValues[name] !== value && !kept.has(name)) kept.append(name, value);
+  }
+  return kept;
+}
+
+const queryOf = (params: URLSearchParams) => (params.size ? `?${params}` : '');
+
+/** "Search: emma", "Catalog, page 2": the tab and the history say what the page shows. */
+function catalogTitle(search: URLSearchParams): string {
+  const q = search.get('q')?.trim();
+  const page = Number(search.get('page'));
+  return `${q ? `Search: ${q}` : 'Catalog'}${Number.isInteger(page) && page > 1 ? `, page ${page}` : ''}`;
+}
+
+/**
+ * The book from catalog and its buy box from purchase, fetched side by side (either may be down
+ * alone). The buy box goes where catalog marks it, after the price; the title is the book's.
+ */
 async function showBook(c: Context<WebEnv>) {
   const id = Number(c.req.param('id'));
-  // The book from catalog and its buy box from purchase, side by side: either may be down alone.
-  const book = fragment(c, { client: c.var.deps.clients.catalog, path: `/fragments/books/${id}`, label: 'This book', retryUrl: pageLink(c) });
-  const buyBox = fragment(c, { client: c.var.deps.clients.purchase, path: `/fragments/buy-box/${id}`, label: 'Buying' });
-  const main = Promise.all([book, buyBox]).then(([detail, box]): Fragment => ({
-    ...detail,
-    html: detail.ok && detail.status === 200 ? html`<div class="book-page">${detail.html}<aside>${box.ok ? box.html : html`<div class="buy-box card">${notice('Buying is unavailable right now. You can still browse; please try again shortly.')}</div>`}</aside></div>` : detail.html,
-  }));
-  return respond(c, 'Book', main);
+  const [detail, box] = await Promise.all([
+    fragment(c, { client: c.var.deps.clients.catalog, path: `/fragments/books/${id}`, label: 'This book', retryUrl: pageLink(c) }),
+    fragment(c, { client: c.var.deps.clients.purchase, path: `/fragments/buy-box/${id}`, label: 'Buying' }),
+  ]);
+  if (!detail.ok || detail.status !== 200) return respond(c, detail.status === 404 ? 'Book not found' : 'Book', detail);
+  const text = String(await detail.html);
+  const buy = html`<div class="book-buy">${box.ok ? box.html : html`<div class="buy-box card">${notice('Buying is unavailable right now. You can still browse; please try again shortly.')}</div>`}</div>`;
+  const slot = text.indexOf(bookPageBuyBoxSlot);
+  const page = slot < 0 ? html`${raw(text)}${buy}` : html`${raw(text.slice(0, slot))}${buy}${raw(text.slice(slot + bookPageBuyBoxSlot.length))}`;
+  return respond(c, bookTitle(text) ?? 'Book', { ...detail, html: html`<div class="book-page">${page}</div>` });
+}
+
+const bookAttributes = /^\s*<article class="book-detail"[^>]*?\sdata-title="([^"]*)" data-author="([^"]*)"/;
+const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+const unescapeHtml = (text: string) => text.replace(/&(?:amp|lt|gt|quot|#39);/g, (entity) => entities[entity]!);
+
+/** "Emma — Jane Austen", from the fragment's data attributes; escaped again when the page is drawn. */
+function bookTitle(fragmentHtml: string): string | undefined {
+  const match = bookAttributes.exec(fragmentHtml);
+  return match ? `${unescapeHtml(match[1]!)} — ${unescapeHtml(match[2]!)}` : undefined;
 }
 
 /** Covers live with catalog (on the shared volume); the browser only ever talks to the web front. */
