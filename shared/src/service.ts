@@ -24,6 +24,8 @@ export interface ServiceAppOptions {
   maxBodyBytes?: number;
   /** Routes that take larger bodies (uploads), with their own limit. */
   uploads?: { path: RegExp; maxBytes: number };
+  /** The answer to a body over the limit (default: a 413 problem); the web front answers a page. */
+  tooLarge?: (c: Context) => Response | Promise<Response>;
   /** Path prefixes polled all the time (health, revocation feed): their successes are logged at debug. */
   quietPaths?: string[];
   /**
@@ -90,7 +92,7 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
       contentSecurityPolicy: { defaultSrc: ["'self'"], formAction: ["'self'"], baseUri: ["'none'"], objectSrc: ["'none'"], frameAncestors: ["'none'"] },
     }),
   );
-  const tooLarge = () => problemResponse(413, 'The request body is too large');
+  const tooLarge = (c: Context) => (options.tooLarge ? options.tooLarge(c) : problemResponse(413, 'The request body is too large'));
   const defaultLimit = bodyLimit({ maxSize: options.maxBodyBytes ?? 64 * 1024, onError: tooLarge });
   const uploadLimit = options.uploads && bodyLimit({ maxSize: options.uploads.maxBytes, onError: tooLarge });
   app.use((c, next) => (uploadLimit && options.uploads!.path.test(c.req.path) ? uploadLimit(c, next) : defaultLimit(c, next)));

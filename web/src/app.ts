@@ -20,6 +20,7 @@
  *   GET  /static/*, /favicon.ico   files from STATIC_DIR
  *   GET  /assets/htmx-2.0.11.min.js   htmx, from node_modules
  */
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { compress } from 'hono/compress';
 import { csrf } from 'hono/csrf';
@@ -69,6 +70,8 @@ export function createApp(deps: WebDeps) {
     service: 'web',
     log: deps.log,
     maxBodyBytes: 6 * 1024 * 1024,
+    // A phone photo over the limit gets a page saying so, never a JSON problem pasted into a form.
+    tooLarge: (c) => errorPage(c as Context<WebEnv>, 413),
     // Each call to a service has its own budget (FRAGMENT_BUDGET_MS, 15 s for forms); a whole request
     // has none, or a cover uploaded slowly from a phone would be cut off.
     timeBudgetMs: 0,

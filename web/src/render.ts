@@ -97,7 +97,7 @@ const errorTexts: Record<number, [title: string, text: string]> = {
   400: ['Bad request', 'That request could not be understood.'],
   403: ['Not allowed', 'You are not allowed to do that. If this was a form, reload the page and try again.'],
   404: ['Page not found', 'There is nothing at this address.'],
-  413: ['Too large', 'What you sent is too large.'],
+  413: ['Too large', 'What you sent is larger than the shop accepts (6 MB). If it was a cover image, go back and choose a smaller one: the form says how large a cover may be.'],
   500: ['Something went wrong', 'Something went wrong on our side. Please try again.'],
   503: ['Unavailable', 'A part of the shop is not answering. Please try again shortly.'],
 };

@@ -247,6 +247,16 @@ describe('the storefront', () => {
     expect(page).not.toContain('<!--buy-box-->');
   });
 
+  test('a book with no copy left says "out of stock" where the buy box would be, instead of offering "Add to cart"', async () => {
+    const soldOut = await catalog.addBook(seller.token, { title: 'All Gone', author: 'Sold Out', stock: 0 });
+    const inStock = await catalog.addBook(seller.token, { title: 'Still Here', author: 'In Stock', stock: 3 });
+    const gone = await (await web.browse(`/books/${soldOut.id}`)).text();
+    expect(gone).toContain('Out of stock: this book cannot be bought right now.');
+    expect(gone).not.toContain('Add to cart');
+    // (Purchase is not running in this file: a book in stock gets the buy box's "unavailable" box.)
+    expect(await (await web.browse(`/books/${inStock.id}`)).text()).not.toContain('Out of stock');
+  });
+
   test('bad filter values: a sentence beside the field, with and without htmx; a page past the end links to the last', async () => {
     const plain = await web.browse('/catalog?q=Volume&minPrice=abc&maxPrice=2');
     expect(plain.status).toBe(400);
@@ -294,5 +304,18 @@ describe('the storefront', () => {
       expect(html).toContain('The image is 400 KB: a cover can be at most 256 KB. Choose a smaller image, or save this one at a lower quality.');
     }
     expect(((await (await catalog.app.request('/api/books?q=Kept')).json()) as { total: number }).total).toBe(0);
+  });
+
+  test("a phone photo over the web front's own limit gets a page saying so, never a JSON problem pasted into the form", async () => {
+    const cookie = await logIn();
+    const photo = new File([new Uint8Array(7 * 1024 * 1024).fill(7)], 'photo.jpg', { type: 'image/jpeg' });
+    for (const htmx of [false, true]) {
+      const response = await web.browse('/sell/new', { method: 'POST', cookie, htmx, body: sellForm({ title: 'Too Big', author: 'A', description: '', price: '1.00', stock: '1' }, photo) });
+      expect(response.status).toBe(413);
+      expect(response.headers.get('content-type')).toStartWith('text/html');
+      const html = await response.text();
+      expect(html).toContain('larger than the shop accepts (6 MB)');
+      expect(html).not.toContain('"status"');
+    }
   });
 });

@@ -199,12 +199,13 @@ function stockState(stock: number): Html {
 /**
  * A book's page. What a shopper decides on comes first (title, price, and where the web front puts
  * the buy box: `bookPageBuyBoxSlot`), then the cover and the description; wide screens show the
- * cover beside them. `data-title` and `data-author` give the web front the page's <title>.
+ * cover beside them. `data-title` and `data-author` give the web front the page's <title>, and
+ * `data-stock` lets it show "out of stock" instead of purchase's buy box.
  */
 export function bookDetail(book: BookJson, viewer: Principal | null): Html {
   const canEdit = viewer !== null && (viewer.userId === book.sellerId || viewer.role === 'admin');
   const paragraphs = book.description.split(/\n{2,}/).filter((paragraph) => paragraph.trim());
-  return html`<article class="book-detail" id="book-${book.id}" data-title="${book.title}" data-author="${book.author}">
+  return html`<article class="book-detail" id="book-${book.id}" data-title="${book.title}" data-author="${book.author}" data-stock="${book.stock}">
     <header class="book-summary">
       <h1>${book.title}</h1>
       <p class="author">by ${book.author}</p>

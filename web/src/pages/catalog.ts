@@ -63,13 +63,20 @@ async function showBook(c: Context<WebEnv>) {
   ]);
   if (!detail.ok || detail.status !== 200) return respond(c, detail.status === 404 ? 'Book not found' : 'Book', detail);
   const text = String(await detail.html);
-  const buy = html`<div class="book-buy">${box.ok ? box.html : html`<div class="buy-box card">${notice('Buying is unavailable right now. You can still browse; please try again shortly.')}</div>`}</div>`;
+  const buyBox = soldOut(text)
+    ? html`<div class="buy-box card"><p class="stock out" role="status">Out of stock: this book cannot be bought right now.</p></div>`
+    : box.ok
+      ? box.html
+      : html`<div class="buy-box card">${notice('Buying is unavailable right now. You can still browse; please try again shortly.')}</div>`;
+  const buy = html`<div class="book-buy">${buyBox}</div>`;
   const slot = text.indexOf(bookPageBuyBoxSlot);
   const page = slot < 0 ? html`${raw(text)}${buy}` : html`${raw(text.slice(0, slot))}${buy}${raw(text.slice(slot + bookPageBuyBoxSlot.length))}`;
   return respond(c, bookTitle(text) ?? 'Book', { ...detail, html: html`<div class="book-page">${page}</div>` });
 }
 
 const bookAttributes = /^\s*<article class="book-detail"[^>]*?\sdata-title="([^"]*)" data-author="([^"]*)"/;
+/** Catalog says the book has no copy left (purchase would refuse the add anyway): no buy box to offer. */
+const soldOut = (fragmentHtml: string) => /^\s*<article class="book-detail"[^>]*?\sdata-stock="0"/.test(fragmentHtml);
 const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
 const unescapeHtml = (text: string) => text.replace(/&(?:amp|lt|gt|quot|#39);/g, (entity) => entities[entity]!);
 
