@@ -22,6 +22,12 @@ export {
 } from '@bookstore/shared/contracts/catalog';
 
 export const maxPageSize = 60;
+/** BRIEF: "page size capped": more than the cap asks for the cap (the answer's `pageSize` says so), never a 400. */
+const cappedPageSize = z.coerce
+  .number('must be a number')
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .transform((size) => Math.min(size, maxPageSize));
 
 export const bookSorts = ['newest', 'price_asc', 'price_desc', 'title'] as const;
 export type BookSort = (typeof bookSorts)[number];
@@ -50,7 +56,7 @@ function listingQuery(price: typeof optionalCents | typeof optionalDollars) {
         .transform((value) => value === 'true' || value === '1' || value === 'on'),
       sort: z.enum(bookSorts, `must be one of ${bookSorts.join(', ')}`).default('newest'),
       page: z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(1),
-      pageSize: z.coerce.number('must be a number').int('must be a whole number').min(1, 'must be at least 1').max(maxPageSize, `must be at most ${maxPageSize}`).default(24),
+      pageSize: cappedPageSize.default(24),
     })
     .refine((query) => query.minPrice === undefined || query.maxPrice === undefined || query.minPrice <= query.maxPrice, {
       message: 'must not be above maxPrice',
@@ -68,7 +74,7 @@ export const idParam = z.object({ id: bookId });
 
 export const sellerQuery = z.object({
   page: z.coerce.number().int().min(1).max(10_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(maxPageSize).default(maxPageSize),
+  pageSize: cappedPageSize.default(maxPageSize),
 });
 
 export const orderIdParam = z.object({ orderId });

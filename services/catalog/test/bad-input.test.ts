@@ -76,7 +76,6 @@ const cases: Case[] = [
   ['remove: unknown book', 404, 'seller', 'DELETE', '/api/books/999999', undefined, undefined],
 
   // GET /api/books
-  ['list: page size 10^9', 400, 'seller', 'GET', '/api/books?pageSize=1000000000', undefined, undefined],
   ['list: page 0', 400, 'seller', 'GET', '/api/books?page=0', undefined, undefined],
   ['list: page is not a number', 400, 'seller', 'GET', '/api/books?page=abc', undefined, undefined],
   ['list: unknown sort', 400, 'seller', 'GET', '/api/books?sort=random', undefined, undefined],
@@ -94,7 +93,6 @@ const cases: Case[] = [
   ['get: unknown book, anonymous', 404, 'anonymous', 'GET', '/api/books/999999', undefined, undefined],
 
   // GET /api/sellers/me/books
-  ['my books: page size 10^9', 400, 'seller', 'GET', '/api/sellers/me/books?pageSize=1000000000', undefined, undefined],
   ['my books: page is not a number', 400, 'seller', 'GET', '/api/sellers/me/books?page=abc', undefined, undefined],
   ['my books: without a token', 401, 'anonymous', 'GET', '/api/sellers/me/books', undefined, undefined],
 

@@ -192,6 +192,12 @@ describe.each(databases)('catalog search on $name', (database) => {
     expect(beyond.total).toBe(shelf.length);
   });
 
+  test('a page size over the cap is capped (BRIEF), and the answer says which size it used', async () => {
+    const capped = await listing('pageSize=1000');
+    expect(capped.pageSize).toBe(60);
+    expect(capped.items.length).toBe(Math.min(60, shelf.length));
+  });
+
   test('a search page by page: the same pages along either index, and the total', async () => {
     for (const text of ['q=t', 'q=t&sort=price_desc', 'q=s&inStock=true&sort=price_asc', 'q=a&minPrice=500']) {
       const query = bookQuery.parse(Object.fromEntries(new URLSearchParams(`${text}&pageSize=2`)));

@@ -32,6 +32,8 @@ export interface PurchaseDeps extends SagaDeps {
   verifier: Pick<TokenVerifier, 'verify' | 'status' | 'refresh'>;
   log: Logger;
   catalog: ServiceClient;
+  /** Readiness of catalog, which carts and checkouts need (`/health/ready` names it when down). */
+  catalogReady?: () => Promise<void>;
   gateway: Gateway;
   config: Pick<PurchaseConfig, 'SERVICE_TOKEN' | 'ORDER_PAYMENT_TTL_SECONDS' | 'GATEWAY_TIMEOUT_MS'> & Partial<Pick<PurchaseConfig, 'SERVICE_TOKENS_ACCEPTED' | 'REQUEST_TIME_BUDGET_MS'>> & { GATEWAY_SLOW_MS: number };
 }
@@ -44,7 +46,11 @@ export function createApp(deps: PurchaseDeps) {
     service: 'purchase',
     log: deps.log,
     timeBudgetMs: deps.config.REQUEST_TIME_BUDGET_MS,
-    readiness: { database: () => pingPrimary(deps.orm), 'auth-token-check': tokenCheckReadiness(deps.verifier) },
+    readiness: {
+      database: () => pingPrimary(deps.orm),
+      'auth-token-check': tokenCheckReadiness(deps.verifier),
+      ...(deps.catalogReady ? { catalog: deps.catalogReady } : {}),
+    },
   });
   app.use(async (c, next) => {
     c.set('deps', deps);

@@ -23,10 +23,17 @@ export interface Answer {
   body: unknown;
 }
 
-/** Ids nobody can guess: `ord_` or `pay_` and 24 base32 characters. */
-export function newId(prefix: 'ord' | 'pay'): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  return `${prefix}_${[...randomBytes(24)].map((byte) => alphabet[byte & 31]).join('')}`;
+/**
+ * Ids nobody can guess that sort by creation: `ord_` or `pay_`, then 24 base32 characters, the
+ * first 10 the millisecond of creation and 14 random (70 bits). Lists ordered by `created_at`
+ * (stored to the second) and then by id are so newest first even within one second. The alphabet is
+ * in ASCII order (digits before letters), so text order is time order in every database.
+ */
+export function newId(prefix: 'ord' | 'pay', now = Date.now()): string {
+  const alphabet = '234567abcdefghijklmnopqrstuvwxyz';
+  let time = '';
+  for (let rest = now, i = 0; i < 10; i++, rest = Math.floor(rest / 32)) time = alphabet[rest % 32] + time;
+  return `${prefix}_${time}${[...randomBytes(14)].map((byte) => alphabet[byte & 31]).join('')}`;
 }
 
 const problem = (status: number, detail: string, extra: Record<string, unknown> = {}): Answer => ({ status, body: problemBody(status, detail, extra) });

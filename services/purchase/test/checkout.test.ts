@@ -3,6 +3,7 @@
  * MariaDB: cart, order, payment with each test card, cancel, expiry, sales and shipping.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { newId } from '../src/checkout.ts';
 import type { OrderJson } from '@bookstore/shared/contracts/purchase';
 import { eventually } from '@bookstore/shared/testing/http';
 import { serveCatalogWithSeller } from '../../catalog/test/support.ts';
@@ -199,4 +200,23 @@ test('the answers to placing and paying are the order as a read shows it, and ar
   // Repeats answer the same orders.
   expect(await (await order({ items: [{ bookId: book.id, quantity: 2 }], providerId: dhl!.id }, orderKey)).json()).toEqual(paidOrder);
   expect(await (await pay(placedOrder.id, '4242424242424242', payKey)).json()).toEqual(paidOrder);
+});
+
+test('my orders are newest first, even several placed within one second', async () => {
+  const book = await shop.catalog.addBook(shop.seller, { title: 'Quick Succession', priceCents: 500, stock: 10 });
+  const shopper = await shop.auth.signUp('Quick Shopper');
+  const placed: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const response = await order({ items: [{ bookId: book.id, quantity: 1 }], providerId: 1 }, key(), shopper.token);
+    expect(response.status).toBe(201);
+    placed.push(((await response.json()) as OrderJson).id);
+  }
+  const listed = (await (await purchase.call('/api/orders?pageSize=10', 'GET', undefined, shopper.token)).json()) as { items: OrderJson[] };
+  expect(listed.items.map((item) => item.id)).toEqual(placed.toReversed());
+});
+
+test('order ids sort by the time they were made, whatever their random part', () => {
+  const ids = [0, 1, 31, 32, 1_000, 1_700_000_000_000, 1_700_000_000_001, 4_102_444_800_000].map((ms) => newId('ord', ms));
+  expect([...ids].sort()).toEqual(ids);
+  for (const id of ids) expect(id).toMatch(/^ord_[a-z2-7]{24}$/);
 });

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { bearer, eventually } from '@bookstore/shared/testing/http';
 import { serveTestAuth, type ServedTestAuth } from '../../auth/test/support.ts';
+import { startTestCatalog } from '../../catalog/test/support.ts';
 import { startTestPurchase } from './support.ts';
 
 let auth: ServedTestAuth;
@@ -58,16 +59,26 @@ test('delivery providers are the original four, priced in cents, as the BRIEF\'s
   ]);
 });
 
-test('readiness names what is down', async () => {
-  const ready = await purchase.app.request('/health/ready');
-  expect(ready.status).toBe(200);
+test('readiness names what is down: auth (token checks) and catalog (carts and checkouts need it)', async () => {
+  const catalog = await startTestCatalog(auth.url);
+  const served = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: catalog.app.fetch });
+  const ready = await startTestPurchase(auth.url, { catalogUrl: `http://127.0.0.1:${served.port}` });
   const orphan = await startTestPurchase('http://127.0.0.1:1');
   try {
+    expect((await ready.app.request('/health/ready')).status).toBe(200);
+    // `purchase` here has no catalog: it is up, but not ready to sell.
+    const withoutCatalog = await purchase.app.request('/health/ready');
+    expect(withoutCatalog.status).toBe(503);
+    expect(((await withoutCatalog.json()) as { down: string[] }).down).toEqual(['catalog']);
     const response = await orphan.app.request('/health/ready');
     expect(response.status).toBe(503);
-    const body = (await response.json()) as { down: string[] };
-    expect(body.down).toEqual(['auth-token-check']);
+    expect(((await response.json()) as { down: string[] }).down).toEqual(['auth-token-check', 'catalog']);
+    // The task itself (its process and database) is fine either way: Swarm must not replace it.
+    expect((await orphan.app.request('/health/task')).status).toBe(200);
   } finally {
     await orphan.close();
+    await ready.close();
+    await served.stop(true);
+    await catalog.close();
   }
 });
