@@ -10,14 +10,15 @@ import { migrations } from '../../services/catalog/src/migrations/index.ts';
 
 const root = resolve(import.meta.dir, '../..');
 
-test('a database unreachable at start-up is tried again, each time logged, then the process exits with a clear last line', async () => {
+/** Runs catalog's main against `databaseUrl` until it exits; answers its exit code and output. */
+async function runCatalog(databaseUrl: string, startTimeoutMs: number) {
   const [port] = await findFreePorts(1);
   const child = Bun.spawn(['bun', 'services/catalog/src/main.ts'], {
     cwd: root,
     env: {
       ...process.env,
-      DATABASE_URL: 'mariadb://bookstore:not-for-logs@127.0.0.1:1/catalog',
-      DATABASE_START_TIMEOUT_MS: '2000',
+      DATABASE_URL: databaseUrl,
+      DATABASE_START_TIMEOUT_MS: String(startTimeoutMs),
       SERVICE_TOKEN: 'a-service-token-for-this-test-only',
       AUTH_URL: 'http://127.0.0.1:1',
       PORT: String(port),
@@ -27,7 +28,11 @@ test('a database unreachable at start-up is tried again, each time logged, then 
     stderr: 'pipe',
   });
   const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  const output = out + err;
+  return { code, output: out + err };
+}
+
+test('a database unreachable at start-up is tried again, each time logged, then the process exits with a clear last line', async () => {
+  const { code, output } = await runCatalog('mariadb://bookstore:not-for-logs@127.0.0.1:1/catalog', 2000);
   expect(code).toBe(1);
   const lines = output.trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string; database?: string });
   expect(lines.filter((line) => line.msg === 'database not reachable at start-up; trying again').length).toBeGreaterThanOrEqual(2);
@@ -36,26 +41,11 @@ test('a database unreachable at start-up is tried again, each time logged, then 
 }, 30_000);
 
 test('a database that does not exist (yet) on a reachable server is waited for the same way, with a clear last line, no stack trace', async () => {
-  const [port] = await findFreePorts(1);
   const server = new URL(process.env.TEST_DATABASE_URL ?? 'mariadb://root@127.0.0.1:3306/test');
   const missing = `bookstore_missing_${crypto.randomUUID().slice(0, 8)}`;
-  const child = Bun.spawn(['bun', 'services/catalog/src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: `${server.protocol}//${server.username}${server.password ? `:${server.password}` : ''}@${server.host}/${missing}`,
-      DATABASE_START_TIMEOUT_MS: '1500',
-      SERVICE_TOKEN: 'a-service-token-for-this-test-only',
-      AUTH_URL: 'http://127.0.0.1:1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-    },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  const { code, output } = await runCatalog(`${server.protocol}//${server.username}${server.password ? `:${server.password}` : ''}@${server.host}/${missing}`, 1500);
   expect(code).toBe(1);
-  const lines = (out + err).trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string; reason?: string });
+  const lines = output.trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string; reason?: string });
   expect(lines.at(-1)).toMatchObject({ level: 'error', msg: 'database not reachable at start-up; giving up', reason: expect.stringContaining(missing) });
 }, 30_000);
 

@@ -6,32 +6,23 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import fc from 'fast-check';
-import { serveCatalogWithSeller } from '../../services/catalog/test/support.ts';
-import { startTestPurchase, type TestPurchase } from '../../services/purchase/test/support.ts';
-import { sessionCookieFrom, startTestWeb, webOrigin } from './support.ts';
+import { startShopWithWeb, webOrigin } from './support.ts';
 
 /** Written into every field a page shows. Each differs, so a leak names its field. */
 const payload = (field: string) => `<img src=x onerror=alert('${field}')><script>alert('${field}')</script>"'`;
 const fields = ['seller', 'buyer', 'title', 'author', 'description', 'tracking', 'search'] as const;
 
-let shop: Awaited<ReturnType<typeof serveCatalogWithSeller>>;
-let purchase: TestPurchase;
-let web: ReturnType<typeof startTestWeb>;
+let whole: Awaited<ReturnType<typeof startShopWithWeb>>;
+let shop: typeof whole.shop;
+let web: typeof whole.web;
 const cookies: Record<'seller' | 'buyer' | 'admin', string> = { seller: '', buyer: '', admin: '' };
 let bookId = 0;
 let orderId = '';
-
-async function logIn(name: string, role: 'customer' | 'admin' = 'customer') {
-  const user = await shop.auth.signUp(name, role);
-  const response = await web.submit('/login', { email: user.email, password: user.password });
-  expect(response.status).toBe(303);
-  return sessionCookieFrom(response);
-}
+const logIn: typeof whole.logIn = (...args) => whole.logIn(...args);
 
 beforeAll(async () => {
-  shop = await serveCatalogWithSeller();
-  purchase = await startTestPurchase(shop.auth.url, { catalogUrl: shop.catalogUrl });
-  web = startTestWeb({ auth: shop.auth.url, catalog: shop.catalogUrl, purchase: purchase.baseUrl });
+  whole = await startShopWithWeb();
+  ({ shop, web } = whole);
   cookies.seller = await logIn(payload('seller'));
   cookies.buyer = await logIn(payload('buyer'));
   cookies.admin = await logIn('Ada Admin', 'admin');
@@ -39,24 +30,12 @@ beforeAll(async () => {
   expect(added.status).toBe(303);
   const mine = await (await web.browse('/sell', { cookie: cookies.seller })).text();
   bookId = Number(mine.match(/\/sell\/(\d+)\/edit/)![1]);
-  expect((await web.submit('/cart/items', { bookId: String(bookId), quantity: '1' }, { cookie: cookies.buyer })).status).toBe(303);
-  const checkout = await (await web.browse('/checkout', { cookie: cookies.buyer })).text();
-  const key = checkout.match(/name="key" value="([^"]+)"/)![1]!;
-  const placed = await web.submit('/checkout', { providerId: '1', key }, { cookie: cookies.buyer });
-  orderId = placed.headers.get('location')!.match(/ord_[a-z2-7]{24}/)![0];
-  const pay = await (await web.browse(`/orders/${orderId}/pay`, { cookie: cookies.buyer })).text();
-  const payKey = pay.match(/name="key" value="([^"]+)"/)![1]!;
-  const year = String(new Date().getUTCFullYear() + 1);
-  expect((await web.submit(`/orders/${orderId}/pay`, { cardNumber: '4242 4242 4242 4242', expMonth: '12', expYear: year, cvc: '123', holder: 'B', key: payKey }, { cookie: cookies.buyer })).status).toBe(303);
+  orderId = await whole.placePaidOrder(cookies.buyer, bookId, 'B');
   const shipped = await web.submit(`/sales/${orderId}/${bookId}/ship`, { trackingCode: payload('tracking') }, { cookie: cookies.seller });
   expect(shipped.status).toBeLessThan(500);
 }, 60_000);
 
-afterAll(async () => {
-  web?.close();
-  await purchase?.close();
-  await shop?.close();
-});
+afterAll(() => whole?.close());
 
 /** Every page that shows what was typed above, as whom. */
 const pages = (): [path: string, as: keyof typeof cookies | null][] => [

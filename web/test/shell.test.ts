@@ -6,55 +6,30 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { formatPrice } from '@bookstore/shared/html';
-import { serveCatalogWithSeller } from '../../services/catalog/test/support.ts';
-import { startTestPurchase, type TestPurchase } from '../../services/purchase/test/support.ts';
-import { cookiesFrom, sessionCookieFrom, startTestWeb } from './support.ts';
+import { cookiesFrom, startShopWithWeb, startTestWeb } from './support.ts';
 
-let shop: Awaited<ReturnType<typeof serveCatalogWithSeller>>;
-let purchase: TestPurchase;
-let web: ReturnType<typeof startTestWeb>;
+let whole: Awaited<ReturnType<typeof startShopWithWeb>>;
+let shop: typeof whole.shop;
+let purchase: typeof whole.purchase;
+let web: typeof whole.web;
 const cookies = { buyer: '', seller: '', admin: '' };
 let bookId = 0;
 let orderId = '';
 
-async function logIn(name: string, role: 'customer' | 'admin' = 'customer') {
-  const user = await shop.auth.signUp(name, role);
-  const response = await web.submit('/login', { email: user.email, password: user.password });
-  expect(response.status).toBe(303);
-  return sessionCookieFrom(response);
-}
-
 beforeAll(async () => {
-  shop = await serveCatalogWithSeller();
-  purchase = await startTestPurchase(shop.auth.url, { catalogUrl: shop.catalogUrl });
-  web = startTestWeb({ auth: shop.auth.url, catalog: shop.catalogUrl, purchase: purchase.baseUrl });
-  cookies.buyer = await logIn('Shell Buyer');
-  cookies.admin = await logIn('Shell Admin', 'admin');
+  whole = await startShopWithWeb();
+  ({ shop, purchase, web } = whole);
+  cookies.buyer = await whole.logIn('Shell Buyer');
+  cookies.admin = await whole.logIn('Shell Admin', 'admin');
   // The catalog's seller, whose token the session cookie carries as a login would.
   cookies.seller = `bookstore_session=${shop.seller}`;
   bookId = (await shop.catalog.addBook(shop.seller, { title: 'The Shell Book', author: 'Ann Author', priceCents: 1500, stock: 20 })).id;
   // One paid order (my orders, the order page, all orders) and one copy left in the cart.
-  expect((await web.submit('/cart/items', { bookId: String(bookId), quantity: '1' }, { cookie: cookies.buyer })).status).toBe(303);
-  const key = formKey(await (await web.browse('/checkout', { cookie: cookies.buyer })).text());
-  const placed = await web.submit('/checkout', { providerId: '1', key }, { cookie: cookies.buyer });
-  orderId = placed.headers.get('location')!.match(/ord_[a-z2-7]{24}/)![0];
-  const payKey = formKey(await (await web.browse(`/orders/${orderId}/pay`, { cookie: cookies.buyer })).text());
-  const card = { cardNumber: '4242 4242 4242 4242', expMonth: '12', expYear: String(new Date().getUTCFullYear() + 1), cvc: '123', holder: 'Shell Buyer' };
-  expect((await web.submit(`/orders/${orderId}/pay`, { ...card, key: payKey }, { cookie: cookies.buyer })).status).toBe(303);
+  orderId = await whole.placePaidOrder(cookies.buyer, bookId, 'Shell Buyer');
   expect((await web.submit('/cart/items', { bookId: String(bookId), quantity: '1' }, { cookie: cookies.buyer })).status).toBe(303);
 }, 60_000);
 
-afterAll(async () => {
-  web?.close();
-  await purchase?.close();
-  await shop?.close();
-});
-
-function formKey(page: string): string {
-  const key = page.match(/name="key" value="([^"]+)"/)?.[1];
-  if (!key) throw new Error(`no form key in: ${page.slice(0, 300)}`);
-  return key;
-}
+afterAll(() => whole?.close());
 
 async function pageOf(path: string, as: keyof typeof cookies | null = null) {
   const response = await web.browse(path, as ? { cookie: cookies[as] } : {});

@@ -5,7 +5,10 @@ import { createMemoryLogger } from '@bookstore/shared/log';
 import { testServiceToken } from '@bookstore/shared/testing/http';
 import { testVerifier } from '@bookstore/shared/testing/token-check';
 import { resolve } from 'node:path';
+import { expect } from 'bun:test';
 import { serveTestAuth } from '../../services/auth/test/support.ts';
+import { serveCatalogWithSeller } from '../../services/catalog/test/support.ts';
+import { startTestPurchase } from '../../services/purchase/test/support.ts';
 import { createApp } from '../src/app.ts';
 
 export const webOrigin = 'http://shop.test';
@@ -73,4 +76,54 @@ export async function startWebWithAuth() {
       await auth.close();
     },
   };
+}
+
+/**
+ * The whole shop in process: auth, catalog (with a seller) and purchase over real HTTP and MariaDB,
+ * a web front in front of them, and what tests do through its pages: log in, place and pay an order.
+ */
+export async function startShopWithWeb() {
+  const shop = await serveCatalogWithSeller();
+  const purchase = await startTestPurchase(shop.auth.url, { catalogUrl: shop.catalogUrl });
+  const web = startTestWeb({ auth: shop.auth.url, catalog: shop.catalogUrl, purchase: purchase.baseUrl });
+
+  /** Signs `name` up and logs in through the web's form; answers the session cookie. */
+  async function logIn(name: string, role: 'customer' | 'admin' = 'customer') {
+    const user = await shop.auth.signUp(name, role);
+    const response = await web.submit('/login', { email: user.email, password: user.password });
+    expect(response.status).toBe(303);
+    return sessionCookieFrom(response);
+  }
+
+  /** Adds one copy of `bookId` to the cart, checks out and pays with the approving test card, all through the web's forms; answers the order id. */
+  async function placePaidOrder(cookie: string, bookId: number, holder = 'Test Buyer'): Promise<string> {
+    expect((await web.submit('/cart/items', { bookId: String(bookId), quantity: '1' }, { cookie })).status).toBe(303);
+    const key = formKey(await (await web.browse('/checkout', { cookie })).text());
+    const placed = await web.submit('/checkout', { providerId: '1', key }, { cookie });
+    const orderId = placed.headers.get('location')!.match(/ord_[a-z2-7]{24}/)![0];
+    const payKey = formKey(await (await web.browse(`/orders/${orderId}/pay`, { cookie })).text());
+    const card = { cardNumber: '4242 4242 4242 4242', expMonth: '12', expYear: String(new Date().getUTCFullYear() + 1), cvc: '123', holder };
+    expect((await web.submit(`/orders/${orderId}/pay`, { ...card, key: payKey }, { cookie })).status).toBe(303);
+    return orderId;
+  }
+
+  return {
+    shop,
+    purchase,
+    web,
+    logIn,
+    placePaidOrder,
+    async close() {
+      web.close();
+      await purchase.close();
+      await shop.close();
+    },
+  };
+}
+
+/** The key a page's form carries (hidden field `key`). */
+export function formKey(page: string): string {
+  const key = page.match(/name="key" value="([^"]+)"/)?.[1];
+  if (!key) throw new Error(`no form key in: ${page.slice(0, 300)}`);
+  return key;
 }
