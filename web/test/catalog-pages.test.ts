@@ -43,7 +43,7 @@ describe('catalog page', () => {
   test('pagination links keep the filters', async () => {
     const page = await (await web.browse('/catalog?author=Serial&sort=title&pageSize=10')).text();
     expect(page).toContain('Page 1 of 3');
-    expect(page).toContain('href="/catalog?author=Serial&amp;sort=title&amp;pageSize=10&amp;page=2"');
+    expect(page).toContain('href="/catalog?author=Serial&amp;sort=title&amp;pageSize=10&amp;page=2#results-status"');
   });
 
   test('htmx search gets only the results, a plain request the whole page', async () => {
@@ -272,7 +272,7 @@ describe('the storefront', () => {
     expect(past.status).toBe(404);
     const text = await past.text();
     expect(text).toContain('There is no page 7: these results end at page 2.');
-    expect(text).toContain('href="/catalog?author=Serial&amp;page=2"');
+    expect(text).toContain('href="/catalog?author=Serial&amp;page=2#results-status"');
     expect(text).toContain('id="account-menu"');
   });
 

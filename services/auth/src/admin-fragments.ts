@@ -36,13 +36,14 @@ export function userTable(listing: UserListing, done?: string): Html {
       <button type="submit">Search</button>
       ${listing.q ? html`<a href="/admin/users">Show everyone</a>` : ''}
     </form>
-    <table class="table">
+    ${listing.items.length === 0
+      ? html`<p class="notice">No user matches.</p>`
+      : html`<table class="table">
       <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Joined</th><th scope="col">Actions</th></tr></thead>
       <tbody>
         ${listing.items.map((user) => userRow(user, back))}
       </tbody>
-    </table>
-    ${listing.items.length === 0 ? html`<p>No user matches.</p>` : ''}
+    </table>`}
     ${pagination({ ...listing, hrefFor })}
   </section>`;
 }
@@ -94,7 +95,9 @@ const actionLabels: Record<AdminActionKind, string> = {
 export function adminActionTable(listing: { items: AdminActionView[]; page: number; pageSize: number; total: number }): Html {
   return html`<section id="admin-actions">
     <h1>What admins did <small>(${listing.total})</small></h1>
-    <table class="table">
+    ${listing.items.length === 0
+      ? html`<p class="notice">Nothing yet: what admins do to accounts is listed here.</p>`
+      : html`<table class="table">
       <thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Did</th><th scope="col">Account</th><th scope="col">Detail</th></tr></thead>
       <tbody>
         ${listing.items.map(
@@ -102,8 +105,7 @@ export function adminActionTable(listing: { items: AdminActionView[]; page: numb
             html`<tr><td data-label="When (UTC)"><time datetime="${row.createdAt}">${row.createdAt.slice(0, 19).replace('T', ' ')}</time></td><td data-label="Who">${row.actorName}</td><td data-label="Did">${actionLabels[row.action]}</td><td data-label="Account" class="break">${row.targetEmail}</td><td data-label="Detail">${row.detail}</td></tr>`,
         )}
       </tbody>
-    </table>
-    ${listing.items.length === 0 ? html`<p>Nothing yet.</p>` : ''}
+    </table>`}
     ${pagination({ ...listing, hrefFor: (page) => `/admin/actions?page=${page}` })}
   </section>`;
 }

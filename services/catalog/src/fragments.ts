@@ -146,7 +146,8 @@ function pager(query: BookQuery, pages: number): Html | string {
 function pageLink(query: BookQuery, page: number, label: string, rel?: 'prev' | 'next'): Html {
   const href = catalogHref(query, page);
   // An id per direction: htmx gives the focus back to the link of the same id on the new page.
-  return html`<a href="${href}"${rel ? html` rel="${rel}" id="results-${rel}"` : ''} hx-get="${href}" hx-target="#book-results" hx-swap="outerHTML show:#results-status:top">${label}</a>`;
+  // Without JavaScript the new page opens at its results too (#results-status), not above the filters.
+  return html`<a href="${href}#results-status"${rel ? html` rel="${rel}" id="results-${rel}"` : ''} hx-get="${href}" hx-target="#book-results" hx-swap="outerHTML show:#results-status:top">${label}</a>`;
 }
 
 /** Search matches words (search.ts): text without a letter or digit has none to match. */

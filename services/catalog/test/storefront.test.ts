@@ -95,15 +95,15 @@ describe('search and filters', () => {
 
   test('"Next" brings the next page in at the top of the results, and its address has no empty fields', async () => {
     const { html } = await page('/fragments/catalog?q=Shelf&author=&minPrice=&maxPrice=&sort=newest');
-    expect(html).toContain('<a href="/catalog?q=Shelf&amp;page=2" rel="next" id="results-next" hx-get="/catalog?q=Shelf&amp;page=2" hx-target="#book-results" hx-swap="outerHTML show:#results-status:top">Next page</a>');
+    expect(html).toContain('<a href="/catalog?q=Shelf&amp;page=2#results-status" rel="next" id="results-next" hx-get="/catalog?q=Shelf&amp;page=2" hx-target="#book-results" hx-swap="outerHTML show:#results-status:top">Next page</a>');
     const second = await page('/fragments/catalog?q=Shelf&sort=title&minPrice=2&page=2&pageSize=10');
-    expect(second.html).toContain('href="/catalog?q=Shelf&amp;minPrice=2&amp;sort=title&amp;pageSize=10" rel="prev"');
+    expect(second.html).toContain('href="/catalog?q=Shelf&amp;minPrice=2&amp;sort=title&amp;pageSize=10#results-status" rel="prev"');
   });
 
   test('a page past the end says so and links to the last page', async () => {
     const { status, html } = await page('/fragments/catalog?q=Shelf&page=9');
     expect(status).toBe(404);
-    expect(html).toContain('There is no page 9: these results end at page 2. <a href="/catalog?q=Shelf&amp;page=2"');
+    expect(html).toContain('There is no page 9: these results end at page 2. <a href="/catalog?q=Shelf&amp;page=2#results-status"');
     expect(html).toContain('>Go to page 2, the last one</a>.');
     expect(html).toContain('30 books for “Shelf” · there is no page 9');
     expect(html).not.toContain('class="pagination"');

@@ -15,7 +15,7 @@ const statusBadge = (status: PublicOrderStatus) => html`<span class="status stat
 
 /** The header's cart link with its count; `oob` makes htmx swap it in place from any answer. */
 export function cartBadge(count: number | null, oob = false): Html {
-  return html`<a id="cart-badge" class="cart-badge" href="/cart"${oob ? raw(' hx-swap-oob="true"') : ''}>Cart${count ? html` <span class="badge" aria-label="${count} items">${count}</span>` : ''}</a>`;
+  return html`<a id="cart-badge" class="cart-badge" href="/cart"${oob ? raw(' hx-swap-oob="true"') : ''}>Cart${count ? html` <span class="badge">${count}</span><span class="visually-hidden"> ${count === 1 ? 'item' : 'items'}</span>` : ''}</a>`;
 }
 
 /** The buy box on a book's page: how many, and "Add to cart". */
@@ -88,6 +88,7 @@ export function checkoutForm(cart: CartJson, providers: DeliveryProviderJson[], 
         <input type="hidden" name="key" value="${view.key}">
         <div hx-get="/checkout/total" hx-trigger="change" hx-target="#checkout-total" hx-swap="outerHTML" hx-include="closest form">${providerChoice(providers, view.providerId)}</div>
         ${checkoutTotal(cart.subtotalCents, providers.find((provider) => provider.id === view.providerId))}
+        <noscript><p class="hint">This total is for the carrier chosen when the page opened: the next step shows the total with the one you choose, before you pay.</p></noscript>
         <button type="submit">Place order and go to payment</button>
         <p class="hint">Your books are held for you while you pay. Nothing is charged yet.</p>
       </form>
