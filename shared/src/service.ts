@@ -8,7 +8,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
-import { notFoundHandler, problemErrorHandler, problemResponse } from './errors.ts';
+import { notFoundHandler, ProblemError, problemErrorHandler, problemResponse } from './errors.ts';
+import { notice } from './html.ts';
 import { requestContext, type Logger } from './log.ts';
 import { describeRoute } from './openapi.ts';
 
@@ -130,7 +131,12 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
       c.res = problemResponse(503, detail, {}, { 'retry-after': '5' });
     });
   }
-  app.onError(problemErrorHandler(log));
+  const problems = problemErrorHandler(log);
+  app.onError((error, c) => {
+    // Fragments answer HTML, refusals too (a form that could not be read, say): the web front shows it in place.
+    if (c.req.path.startsWith('/fragments/') && error instanceof ProblemError && error.status < 500) return c.html(notice(error.detail), error.status);
+    return problems(error, c);
+  });
   app.notFound(notFoundHandler);
 
   const runChecks = async (checks: [string, ReadinessCheck][]) => {

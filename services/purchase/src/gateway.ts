@@ -12,7 +12,8 @@ import { endpoint, type ServiceClient } from '@bookstore/shared/client';
 import type { Orm } from '@bookstore/shared/db';
 import { paymentInput, type PaymentInput } from '@bookstore/shared/contracts/purchase';
 import { describeRoute, type RouteAnswer } from '@bookstore/shared/openapi';
-import { validJson } from '@bookstore/shared/validation';
+import { validJson, validParams } from '@bookstore/shared/validation';
+import { problemResponse } from '@bookstore/shared/errors';
 import { chargeOutcomes, GatewayCharge, type ChargeOutcome } from './entities.ts';
 import { findRow, insertRows } from '@bookstore/shared/rows';
 
@@ -23,7 +24,10 @@ const testCards: Record<string, 'declined' | 'insufficient_funds' | 'error' | 's
   '4000000000000077': 'slow',
 };
 
-const chargeInput = z.object({ key: z.string().min(1).max(64), amountCents: z.number().int().min(1) }).and(paymentInput);
+const chargeKey = z.string().min(1).max(64);
+/** Amounts are stored as 32-bit cents: more is refused here, never cut or failed in the database. */
+const chargeInput = z.object({ key: chargeKey, amountCents: z.number().int().min(1).max(2_147_483_647) }).and(paymentInput);
+const chargeKeyParam = z.object({ key: chargeKey });
 const chargeAnswer = z.object({ key: z.string(), outcome: z.enum(chargeOutcomes), refunded: z.boolean() });
 const keyPath = (p: { key: string }) => `/gateway/charges/${encodeURIComponent(p.key)}`;
 
@@ -54,7 +58,7 @@ export function simulatedGateway(options: { orm: Orm; serviceTokens: string[]; s
       if (card === 'error') {
         const earlier = await findRow(orm.em, GatewayCharge, { chargeKey: input.key });
         if (earlier) return c.json(toAnswer(earlier), statusOf(earlier.outcome));
-        return c.json({ title: 'Gateway error', status: 503, detail: 'The card network did not answer; nothing was charged' }, 503);
+        return problemResponse(503, 'The card network did not answer; nothing was charged');
       }
       const outcome: ChargeOutcome = card === 'declined' || card === 'insufficient_funds' ? card : 'approved';
       // Asked before (a retry, or a resolve that voided the key): that charge stands, answered at once.
@@ -62,15 +66,15 @@ export function simulatedGateway(options: { orm: Orm; serviceTokens: string[]; s
       if (card === 'slow' && created && charge.outcome === 'approved') await Bun.sleep(options.slowMs); // charged, but answers late
       return c.json(toAnswer(charge), statusOf(charge.outcome));
     })
-    .post('/charges/:key/resolve', describeRoute({ summary: 'What became of a charge: one that never arrived is voided, so it can never happen later', access: 'service', responses: { 200: ['the charge: its outcome says what became of it', chargeAnswer] } }), async (c) => {
+    .post('/charges/:key/resolve', describeRoute({ summary: 'What became of a charge: one that never arrived is voided, so it can never happen later', access: 'service', responses: { 200: ['the charge: its outcome says what became of it', chargeAnswer] } }), validParams(chargeKeyParam), async (c) => {
       // What became of this key? A charge that never arrived is voided now: it can never happen later.
-      const { charge } = await recordCharge(orm, { chargeKey: c.req.param('key'), amountCents: 0, last4: '0000', outcome: 'voided' });
+      const { charge } = await recordCharge(orm, { chargeKey: c.req.valid('param').key, amountCents: 0, last4: '0000', outcome: 'voided' });
       return c.json(toAnswer(charge));
     })
-    .post('/charges/:key/refund', describeRoute({ summary: 'Refund an approved charge; idempotent', access: 'service', responses: { 200: chargeAnswer, 404: 'no approved charge with this key' } }), async (c) => {
+    .post('/charges/:key/refund', describeRoute({ summary: 'Refund an approved charge; idempotent', access: 'service', responses: { 200: chargeAnswer, 404: 'no approved charge with this key' } }), validParams(chargeKeyParam), async (c) => {
       const em = orm.em.fork();
-      const charge = await em.findOne(GatewayCharge, { chargeKey: c.req.param('key') });
-      if (!charge || charge.outcome !== 'approved') return c.json({ title: 'Not Found', status: 404, detail: 'No approved charge with this key' }, 404);
+      const charge = await em.findOne(GatewayCharge, { chargeKey: c.req.valid('param').key });
+      if (!charge || charge.outcome !== 'approved') return problemResponse(404, 'No approved charge with this key');
       charge.refundedAt ??= new Date();
       await em.flush();
       return c.json(toAnswer(charge));

@@ -10,6 +10,7 @@
  *       ▼                      ▼                           └──────► awaiting_payment        ▼
  *   abandoning ─release─►  cancelling / expiring ─release─► cancelled / expired        refunding ─refund─► cancelled
  */
+import { formatPrice } from '@bookstore/shared/html';
 import type { ServiceClient } from '@bookstore/shared/client';
 import { catalogApi, type ReservedItem } from '@bookstore/shared/contracts/catalog';
 import { transaction, type EntityManager, type Orm } from '@bookstore/shared/db';
@@ -44,6 +45,9 @@ export type StepResult = 'done' | 'waiting';
 export const stepGraceMs = (deps: SagaDeps) => 3 * deps.config.GATEWAY_TIMEOUT_MS + 10_000;
 /** For `move` into a step in flight: the sweeper takes it over if it is still there after the grace. */
 export const sweeperAfterGrace = (deps: SagaDeps) => ({ nextAttemptAt: new Date(Date.now() + stepGraceMs(deps)) });
+
+/** The most one order can total: amounts are stored, and charged, as 32-bit cents. */
+export const maxOrderTotalCents = 2_147_483_647;
 
 /** Steps that wait for an answer from another service: each carries the time the sweeper takes it over. */
 export const inFlight: OrderStatus[] = ['reserving', 'charging', 'committing', 'refunding', 'cancelling', 'expiring', 'abandoning'];
@@ -107,6 +111,12 @@ export async function reserveStep(deps: SagaDeps, order: Order, recordAnswer?: R
       if (own) {
         if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning', sweeperAfterGrace(deps))) await releaseStep(deps, { ...order, status: 'abandoning' });
         return { kind: 'refused', status: 409, detail: `“${own.title}” is your own book: you cannot buy it`, extra: { bookId: own.bookId } };
+      }
+      // Only catalog's prices tell the total; one past what an order (and a charge) can hold gives the stock back.
+      const totalCents = order.deliveryCents + outcome.value.items.reduce((sum, item) => sum + item.unitPriceCents * item.quantity, 0);
+      if (totalCents > maxOrderTotalCents) {
+        if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning', sweeperAfterGrace(deps))) await releaseStep(deps, { ...order, status: 'abandoning' });
+        return { kind: 'refused', status: 400, detail: `This order would total ${formatPrice(totalCents)}; one order can total at most ${formatPrice(maxOrderTotalCents)}. Order fewer copies.`, extra: {} };
       }
       return { kind: 'placed', order: await recordPrices(deps, order, outcome.value.items, recordAnswer) };
     }

@@ -2,6 +2,7 @@
  * The whole purchase through the API, with auth, catalog and purchase talking over real HTTP on
  * MariaDB: cart, order, payment with each test card, cancel, expiry, sales and shipping.
  */
+import { testServiceToken } from '@bookstore/shared/testing/http';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { newId } from '../src/checkout.ts';
 import type { OrderJson } from '@bookstore/shared/contracts/purchase';
@@ -219,4 +220,27 @@ test('order ids sort by the time they were made, whatever their random part', ()
   const ids = [0, 1, 31, 32, 1_000, 1_700_000_000_000, 1_700_000_000_001, 4_102_444_800_000].map((ms) => newId('ord', ms));
   expect([...ids].sort()).toEqual(ids);
   for (const id of ids) expect(id).toMatch(/^ord_[a-z2-7]{24}$/);
+});
+
+test('an order past what one order can total is refused with a sentence, and its stock goes back at once', async () => {
+  const book = await shop.catalog.addBook(shop.seller, { title: 'The Priceless Folio', priceCents: 100_000_000, stock: 30 });
+  const refused = await order({ items: [{ bookId: book.id, quantity: 22 }], providerId: 1 });
+  expect(refused.status).toBe(400);
+  expect(((await refused.json()) as { detail: string }).detail).toContain('one order can total at most $21,474,836.47');
+  expect(await stockOf(book.id)).toBe(30);
+  // Within the limit, the same book is bought as any other.
+  expect((await order({ items: [{ bookId: book.id, quantity: 1 }], providerId: 1 })).status).toBe(201);
+});
+
+test('the simulated gateway refuses what it cannot hold (an amount past 32-bit cents, a key past 64 characters) and answers problems as problem+json', async () => {
+  const asPurchase = (path: string, body?: unknown) => purchase.call(path, 'POST', body, undefined, { 'x-service-token': testServiceToken });
+  const card = { cardNumber: '4242424242424242', expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: '123', holder: 'Gate Keeper' };
+  expect((await asPurchase('/gateway/charges', { key: `big-${crypto.randomUUID()}`, amountCents: 2_147_483_648, ...card })).status).toBe(400);
+  expect((await asPurchase(`/gateway/charges/${'k'.repeat(65)}/resolve`)).status).toBe(400);
+  const unknown = await asPurchase('/gateway/charges/no-such-charge/refund');
+  expect(unknown.status).toBe(404);
+  expect(unknown.headers.get('content-type')).toContain('application/problem+json');
+  const error = await asPurchase('/gateway/charges', { key: `err-${crypto.randomUUID()}`, amountCents: 100, ...card, cardNumber: '4000000000000119' });
+  expect(error.status).toBe(503);
+  expect(error.headers.get('content-type')).toContain('application/problem+json');
 });
