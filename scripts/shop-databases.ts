@@ -53,7 +53,7 @@ export function plannedDatabases(env: Record<string, string | undefined>): Servi
       return { service, variable, url: own };
     }
     if (server === undefined) return { service, variable: 'DATABASE_URL' };
-    const url = new URL(server);
+    const url = parsedUrl(server);
     url.pathname = `/${databaseName(server, 'DATABASE_URL', longestSuffix) || defaultName}_${service}`;
     return { service, variable: 'DATABASE_URL', url: url.toString() };
   });
@@ -182,4 +182,13 @@ function firstLine(error: unknown, url: string): string {
   const text = String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 200);
   const password = decodeURIComponent(new URL(url).password);
   return password ? text.replaceAll(password, '***') : text;
+}
+
+/** The URL, or a refusal that never repeats it (it may hold a password). */
+function parsedUrl(text: string): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw new UnusableDatabase('DATABASE_URL is not a valid URL: mariadb://user:password@host:3306/name.');
+  }
 }

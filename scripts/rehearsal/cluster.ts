@@ -60,7 +60,8 @@ backend ${service}
   balance roundrobin
   # HTTP/1.1 with a Host header: a bare HTTP/1.0 check has no URL authority and is answered 404.
   option httpchk
-  http-check send meth GET uri /health/ready ver HTTP/1.1 hdr Host ${service}
+  # The task's own health, as Swarm's HEALTHCHECK asks: another service's outage must not take it out of the mesh.
+  http-check send meth GET uri /health/task ver HTTP/1.1 hdr Host ${service}
   http-check expect status 200
 ${placement[service].map((node) => `  server ${serverName(service, node)} ${nodes[node]}:${options.taskPorts[service]} check inter 400ms fall 2 rise 2`).join('\n')}`,
   );

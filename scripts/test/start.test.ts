@@ -141,15 +141,17 @@ test('a DATABASE_URL it cannot use is refused naming the server, never the passw
   const ports = await freeShopPorts();
   const [closed] = await findFreePorts(1);
   const server = serverHost();
-  const [unreachable, wrongPassword, notMysql] = await Promise.all([
+  const [unreachable, wrongPassword, notMysql, malformed] = await Promise.all([
     refusal({ ...ports.env, DATABASE_URL: `mariadb://root:${password}@127.0.0.1:${closed}/${name}` }),
     refusal({ ...ports.env, DATABASE_URL: serverUrl(name, password) }),
     refusal({ ...ports.env, DATABASE_URL: `postgres://root:${password}@127.0.0.1:5432/${name}` }),
+    refusal({ ...ports.env, DATABASE_URL: `mysql://root:${password}@127.0.0.1:99999/${name}` }),
   ]);
   expect(unreachable).toBe(`DATABASE_URL: cannot reach a MySQL/MariaDB server at 127.0.0.1:${closed} (connection refused).`);
   expect(wrongPassword).toContain(`DATABASE_URL: the server at ${server} refused user 'root'`);
   expect(notMysql).toContain('DATABASE_URL must name a MySQL or MariaDB server');
-  for (const text of [unreachable, wrongPassword, notMysql]) expect(text).not.toContain(password);
+  expect(malformed).toContain('DATABASE_URL is not a valid URL');
+  for (const text of [unreachable, wrongPassword, notMysql, malformed]) expect(text).not.toContain(password);
   expect(await databasesNamed(name)).toEqual([]);
 }, 60_000);
 

@@ -134,7 +134,7 @@ export function createServiceApp<E extends object = {}>(options: ServiceAppOptio
   const problems = problemErrorHandler(log);
   app.onError((error, c) => {
     // Fragments answer HTML, refusals too (a form that could not be read, say): the web front shows it in place.
-    if (c.req.path.startsWith('/fragments/') && error instanceof ProblemError && error.status < 500) return c.html(notice(error.detail), error.status);
+    if (c.req.path.startsWith('/fragments/') && error instanceof ProblemError && error.status < 500) return c.html(notice(error.detail), error.status, error.headers);
     return problems(error, c);
   });
   app.notFound(notFoundHandler);

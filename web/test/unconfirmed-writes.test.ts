@@ -19,7 +19,12 @@ beforeAll(async () => {
   hangsUp = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data: (socket) => void socket.end() } });
   gaveUp = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => Response.json({ title: 'Service Unavailable', status: 503, detail: 'This took too long to confirm' }, { status: 503, headers: { 'content-type': 'application/problem+json' } }) });
   const seller = await auth.signUp('Unsure Seller');
-  cookie = sessionCookieFrom(await startTestWeb({ auth: auth.url }).submit('/login', { email: seller.email, password: seller.password }));
+  const front = startTestWeb({ auth: auth.url });
+  try {
+    cookie = sessionCookieFrom(await front.submit('/login', { email: seller.email, password: seller.password }));
+  } finally {
+    front.close(); // its token checker would poll this file's auth for ever, and reach whatever takes that port next
+  }
 });
 afterAll(async () => {
   hangsUp.stop(true);

@@ -131,11 +131,7 @@ const badCredentials = 'Email or password is incorrect';
 export async function logIn(em: EntityManager, input: LoginInput, context: LoginContext): Promise<SessionCreated> {
   const { limits, clientAddress } = context;
   const atAddress = accountAtAddressKey(input.email, clientAddress);
-  const budgets: Budget[] = [
-    { key: atAddress, limit: limits.maxFailuresPerAccountAddress },
-    { key: addressKey(clientAddress), limit: limits.maxFailuresPerAddress },
-  ];
-  if (!(await isKnownAddress(em, input.email, clientAddress))) budgets.push({ key: accountKey(input.email), limit: limits.maxFailuresPerAccount });
+  const budgets = await passwordBudgets(em, input.email, context);
   const wait = await admitAttempt(em, budgets, limits);
   if (wait > 0) throw tooMany('login attempts', wait);
   const checked = await checkPassword(em, input, budgets, limits);
@@ -163,6 +159,16 @@ export async function logIn(em: EntityManager, input: LoginInput, context: Login
     signingAlgorithm,
   );
   return { token, expiresAt: session.expiresAt.toISOString(), user: toPublicUser(user) };
+}
+
+/** The budgets a password check is weighed against (README, "Login throttling"): the same for a login and for "delete my account". */
+async function passwordBudgets(em: EntityManager, email: string, { limits, clientAddress }: Pick<LoginContext, 'limits' | 'clientAddress'>): Promise<Budget[]> {
+  const budgets: Budget[] = [
+    { key: accountAtAddressKey(email, clientAddress), limit: limits.maxFailuresPerAccountAddress },
+    { key: addressKey(clientAddress), limit: limits.maxFailuresPerAddress },
+  ];
+  if (!(await isKnownAddress(em, email, clientAddress))) budgets.push({ key: accountKey(email), limit: limits.maxFailuresPerAccount });
+  return budgets;
 }
 
 function accountDisabled() {
@@ -248,10 +254,10 @@ export async function revocationsSince(em: EntityManager, since: number, limit =
 
 /**
  * The signed-in user deletes their own account, giving its password again (a token left on a shared
- * computer is not enough). Wrong passwords count against the account at this address, as logins do.
+ * computer is not enough). Wrong passwords count against the same budgets as a login's.
  */
 export async function deleteOwnAccount(em: EntityManager, user: User, password: string, context: Pick<LoginContext, 'limits' | 'clientAddress'>): Promise<void> {
-  const budgets: Budget[] = [{ key: accountAtAddressKey(user.email, context.clientAddress), limit: context.limits.maxFailuresPerAccountAddress }];
+  const budgets = await passwordBudgets(em, user.email, context);
   const wait = await admitAttempt(em, budgets, context.limits);
   if (wait > 0) throw tooMany('password attempts', wait);
   let matches: boolean;
@@ -272,12 +278,19 @@ export async function deleteOwnAccount(em: EntityManager, user: User, password: 
 /** Accounts deleted since `since` (ms since epoch), oldest first, and auth's clock now: the feed catalog polls to retire their books. */
 export async function deletedUsersSince(em: EntityManager, since: number, limit = 1000) {
   const now = new Date();
-  const rows = await em.find(User, { deletedAt: { $gte: new Date(since) } }, { fields: ['id', 'deletedAt'], orderBy: { deletedAt: 'asc', id: 'asc' }, limit, connectionType: 'write' });
+  const read = (where: object, pageLimit?: number) =>
+    em.find(User, where, { fields: ['id', 'deletedAt'], orderBy: { deletedAt: 'asc', id: 'asc' }, limit: pageLimit, connectionType: 'write' });
+  const rows = await read({ deletedAt: { $gte: new Date(since) } }, limit);
   const more = rows.length === limit;
+  if (more) {
+    // A full page ends with every row of its last time (MySQL stores whole seconds: many rows may
+    // share one), so the next page, from just after it, neither repeats them nor stalls on them.
+    const last = rows.at(-1)!.deletedAt!;
+    rows.push(...(await read({ deletedAt: last, id: { $gt: rows.at(-1)!.id } })));
+  }
   return {
     items: rows.map((row) => ({ userId: row.id, deletedAt: row.deletedAt!.getTime() })),
-    // A full page: there may be more, and the poller continues from the last row it got.
-    serverTime: more ? rows.at(-1)!.deletedAt!.getTime() : now.getTime(),
+    serverTime: more ? rows.at(-1)!.deletedAt!.getTime() + 1 : now.getTime(),
     more,
   };
 }

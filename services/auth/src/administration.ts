@@ -50,15 +50,19 @@ export interface ChangeResult {
  * await changeAccount(em, { id: admin.userId, name: admin.name }, 42, { kind: 'set-role', role: 'customer' });
  */
 export async function changeAccount(em: EntityManager, actor: Actor, targetId: number, change: AccountChange): Promise<ChangeResult> {
-  return transaction(em, (tx) => applyChange(tx, actor, targetId, change));
+  // Read before the transaction, whose first plain read would otherwise fix its snapshot too early.
+  const role = (await em.fork().findOne(User, { id: targetId }, { fields: ['role'], connectionType: 'write' }))?.role;
+  return transaction(em, (tx) => applyChange(tx, actor, targetId, change, role));
 }
 
-async function applyChange(tx: EntityManager, actor: Actor, targetId: number, change: AccountChange): Promise<ChangeResult> {
+/** `roleBefore`: the account's role read just before; admins' rows are locked only when it is an admin's. */
+async function applyChange(tx: EntityManager, actor: Actor, targetId: number, change: AccountChange, roleBefore: Role | undefined): Promise<ChangeResult> {
   const removesAdmin = change.kind === 'disable' || change.kind === 'delete' || (change.kind === 'set-role' && change.role !== 'admin');
   if (removesAdmin && actor.id === targetId && !(change.kind === 'delete' && change.own)) throw new ProblemError(409, ownAccountRefusals[change.kind]!);
   // Taking away an admin locks every enabled admin (in id order), so two admins demoting each other at
-  // once cannot both succeed and leave no admin.
-  if (removesAdmin) await tx.find(User, { role: 'admin', disabledAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+  // once cannot both succeed and leave no admin. A customer's change locks that customer's row alone.
+  const target = removesAdmin ? { role: roleBefore } : null;
+  if (target?.role === 'admin') await tx.find(User, { role: 'admin', disabledAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
   const user = await tx.findOne(User, { id: targetId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
   if (!user) throw new ProblemError(404, 'There is no such user');
   if (user.deletedAt) {
@@ -66,6 +70,8 @@ async function applyChange(tx: EntityManager, actor: Actor, targetId: number, ch
     throw new ProblemError(409, 'This account was deleted: there is nothing left to change');
   }
   if (removesAdmin && user.role === 'admin' && !user.disabledAt) {
+    // Promoted meanwhile (read as a customer above): the admins' rows are locked now instead.
+    if (target?.role !== 'admin') await tx.find(User, { role: 'admin', disabledAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
     const others = await tx.count(User, { role: 'admin', disabledAt: null, id: { $ne: user.id } });
     if (others === 0) throw new ProblemError(409, 'This is the only enabled administrator: make another one first');
   }
@@ -116,11 +122,13 @@ const ownAccountRefusals: Partial<Record<AccountChange['kind'], string>> = {
 
 /**
  * What is left of a deleted account: its id (orders and books refer to it) and nothing that names
- * a person. The email and look-alike key are unique, so each gets the id; no password opens it.
+ * a person. The email and look-alike key are unique, so each gets the id, in a form no sign-up can
+ * have; no password opens it.
  */
 function wipe(user: User, now: Date) {
   user.name = 'Deleted user';
-  user.email = `deleted-${user.id}@deleted.invalid`;
+  // Not an email address at all, so no sign-up can take it first and make the deletion fail.
+  user.email = `deleted-${user.id}`;
   // Never a real name's key: those hold letters and digits only (names.ts).
   user.nameSkeleton = `deleted:${user.id}`;
   user.passwordHash = '';

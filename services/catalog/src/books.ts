@@ -257,11 +257,14 @@ export async function updateBook(em: EntityManager, id: number, caller: Principa
  */
 export async function removeBook(em: EntityManager, id: number, caller: Changer, options: { uploadsDir?: string } = {}): Promise<'deleted' | 'retired'> {
   const { outcome, coverFile } = await transaction(em, async (tx) => {
+    // The seller's count row first, as adding a book takes it first: one seller's adds and removes
+    // queue there instead of locking in opposite orders (a refusal below rolls the count back).
+    const [seller] = await tx.execute<{ seller_id: number }[]>('select seller_id from books where id = ? and deleted_at is null', [id]);
+    if (seller) await countSellerBooks(tx, Number(seller.seller_id), -1);
     const book = await bookToChange(tx, id, caller, { lock: true });
     const coverFile = book.coverFile;
     const ordered = await tx.findOne(Reservation, { bookId: id }, { fields: ['id'], lockMode: LockMode.PESSIMISTIC_READ });
     await unindexBook(tx, id);
-    await countSellerBooks(tx, book.sellerId, -1);
     if (ordered) {
       // Orders show a retired book's title, never its cover: the cover may go.
       Object.assign(book, { deletedAt: new Date(), coverFile: null });

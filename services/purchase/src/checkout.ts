@@ -16,7 +16,8 @@ import { providerOrFail } from './delivery.ts';
 import { CartItem, Order, OrderItem, Payment } from './entities.ts';
 import { notFound, orderFor, publicStatus, toOrderJson } from './orders.ts';
 import { findRow, insertRows, nowAsStored } from '@bookstore/shared/rows';
-import { chargeStep, move, releaseStep, reserveStep, stepGraceMs, sweeperAfterGrace, type ChargeStepResult, type SagaDeps } from './saga.ts';
+import { formatPrice } from '@bookstore/shared/html';
+import { chargeStep, maxOrderTotalCents, move, releaseStep, reserveStep, stepGraceMs, sweeperAfterGrace, type ChargeStepResult, type SagaDeps } from './saga.ts';
 
 export interface Answer {
   status: number;
@@ -235,6 +236,9 @@ async function notPayable(tx: EntityManager, orderId: string): Promise<ProblemEr
 export async function changeDelivery(deps: SagaDeps, buyer: Principal, orderId: string, providerId: number): Promise<Answer> {
   const provider = await providerOrFail(deps.orm, providerId);
   const order = await ownOrder(deps, orderId, buyer);
+  if (order.subtotalCents + provider.priceCents > maxOrderTotalCents) {
+    throw new ProblemError(400, `With ${provider.name} this order would total more than ${formatPrice(maxOrderTotalCents)}, the most one order can be; keep the carrier it has.`, { errors: { providerId: 'would take the total past the most one order can be' } });
+  }
   const changed = await compareAndSet(deps.orm.em.fork(), Order, orderId, { status: 'awaiting_payment', subtotalCents: order.subtotalCents }, {
     providerId: provider.id,
     providerName: provider.name,

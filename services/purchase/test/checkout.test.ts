@@ -230,6 +230,17 @@ test('an order past what one order can total is refused with a sentence, and its
   expect(await stockOf(book.id)).toBe(30);
   // Within the limit, the same book is bought as any other.
   expect((await order({ items: [{ bookId: book.id, quantity: 1 }], providerId: 1 })).status).toBe(201);
+
+  // An order just under the limit cannot be pushed over it by a dearer carrier.
+  const filler = await shop.catalog.addBook(shop.seller, { title: 'The Exact Remainder', priceCents: 47_478_700, stock: 1 });
+  const servientrega = (await providers()).find((provider) => provider.name === 'Servientrega')!;
+  const dhl = (await providers()).find((provider) => provider.name === 'DHL')!;
+  const near = await order({ items: [{ bookId: book.id, quantity: 21 }, { bookId: filler.id, quantity: 1 }], providerId: servientrega.id });
+  expect(near.status).toBe(201);
+  const placed = (await near.json()) as OrderJson;
+  const dearer = await purchase.call(`/api/orders/${placed.id}/delivery`, 'PUT', { providerId: dhl.id }, buyer.token);
+  expect(dearer.status).toBe(400);
+  expect(((await dearer.json()) as { detail: string }).detail).toContain('the most one order can be');
 });
 
 test('the simulated gateway refuses what it cannot hold (an amount past 32-bit cents, a key past 64 characters) and answers problems as problem+json', async () => {

@@ -168,7 +168,7 @@ async function deleteAccount(c: Context<WebEnv>) {
     return respond(
       c,
       'Account deleted',
-      html`<section class="card" role="status"><h1>Your account is deleted</h1><p>Your name, email and password are gone, you are signed out everywhere, and the books you were selling have left the catalog. Orders already placed are kept for the buyers and for our accounts.</p><p><a href="/">Back to the shop</a></p></section>`,
+      html`<section class="card" role="status"><h1>Your account is deleted</h1><p>Your name, email and password are gone, you are signed out everywhere, and the books you were selling have left the catalog. Orders already placed are kept, with the name they were placed under, for the buyers, the sellers who ship them and our accounts.</p><p><a href="/">Back to the shop</a></p></section>`,
     );
   }
   if (outcome.kind === 'unavailable') {
@@ -195,7 +195,7 @@ function accountPage(name: string, problems: { password?: string; confirm?: stri
     <p class="hint">What the shop keeps about you, and for how long: <a href="/privacy">Privacy</a>.</p>
     <section class="card danger-zone" aria-labelledby="delete-heading">
       <h2 id="delete-heading">Delete my account</h2>
-      <p>This cannot be undone. Your name, email and password are wiped, you are signed out everywhere and the books you sell leave the catalog. Orders already placed are kept, for the buyers and for our accounts.</p>
+      <p>This cannot be undone. Your name, email and password are wiped, you are signed out everywhere and the books you sell leave the catalog. Orders already placed are kept, with the name they were placed under, for the buyers, the sellers who ship them and our accounts.</p>
       ${problems.error ? html`<p class="alert" role="alert" tabindex="-1" autofocus>${problems.error}</p>` : ''}
       <form method="post" action="/account/delete" class="form">
         <div class="field${problems.password ? ' has-error' : ''}">
