@@ -10,8 +10,8 @@ import { createPrivateKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '../../shared/src/testing/database.ts';
-import { findFreePorts, startStack, type Stack } from '../../scripts/stack.ts';
+import type { Stack } from '../../scripts/stack.ts';
+import { startTestStack } from '../../scripts/test-stack.ts';
 import { runSmoke } from './smoke.ts';
 
 const root = resolve(import.meta.dir, '../..');
@@ -342,31 +342,16 @@ describe('against a fake docker CLI that keeps state', () => {
 });
 
 describe('smoke journey against the four processes', () => {
+  let shop: Awaited<ReturnType<typeof startTestStack>>;
   let stack: Stack;
-  let databases: TestDatabase[] = [];
-  let directory: string | undefined;
   const seller = { email: 'alice@bookstore.test', password: 'alice-demo-pass' };
 
   beforeAll(async () => {
-    databases = await Promise.all([createTestDatabase(), createTestDatabase(), createTestDatabase()]);
-    const [auth, catalog, purchase] = databases.map((db) => db.url);
-    const [webPort, authPort, catalogPort, purchasePort] = await findFreePorts(4);
-    directory = mkdtempSync(join(tmpdir(), 'bookstore-smoke-'));
-    stack = await startStack({
-      ports: { web: webPort!, auth: authPort!, catalog: catalogPort!, purchase: purchasePort! },
-      env: {
-        auth: { DATABASE_URL: auth!, KEY_DIR: join(directory, 'keys'), SEED_DEMO_DATA: 'true' },
-        catalog: { DATABASE_URL: catalog!, UPLOADS_DIR: join(directory, 'uploads') },
-        purchase: { DATABASE_URL: purchase! },
-      },
-    });
+    shop = await startTestStack('smoke');
+    stack = shop.stack;
   }, 60_000);
 
-  afterAll(async () => {
-    await stack?.stop();
-    await Promise.all(databases.map((db) => db.drop()));
-    if (directory) rmSync(directory, { recursive: true, force: true });
-  });
+  afterAll(() => shop?.stop());
 
   test('with no book in stock and no seller, it fails at the catalog and says why', async () => {
     const result = await runSmoke(stack.urls.web);

@@ -6,11 +6,9 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createTestDatabase, type TestDatabase } from '@bookstore/shared/testing/database';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { findFreePorts, startStack, type Stack } from '../../scripts/stack.ts';
+import { resolve } from 'node:path';
+import type { Stack } from '../../scripts/stack.ts';
+import { startTestStack } from '../../scripts/test-stack.ts';
 import { seedDemoBooks } from '../../scripts/seed-demo.ts';
 import { demoBooks } from '../../scripts/demo-books.ts';
 import { createPageAudit, sidewaysOverflow } from './page-audit.ts';
@@ -27,26 +25,14 @@ const catalogPages = Math.ceil(demoBooks.length / 24);
 const dickensBooks = demoBooks.filter((book) => book.author === 'Charles Dickens').length;
 
 let stack: Stack;
-let databases: TestDatabase[];
+let shop: Awaited<ReturnType<typeof startTestStack>>;
 let browser: Browser;
-let directory: string | undefined;
 const logs: string[] = [];
 let audit: ReturnType<typeof createPageAudit>;
 
 beforeAll(async () => {
-  databases = await Promise.all([createTestDatabase(), createTestDatabase(), createTestDatabase()]);
-  const [auth, catalog, purchase] = databases.map((db) => db.url);
-  const [webPort, authPort, catalogPort, purchasePort] = await findFreePorts(4);
-  directory = mkdtempSync(join(tmpdir(), 'bookstore-storefront-'));
-  stack = await startStack({
-    ports: { web: webPort!, auth: authPort!, catalog: catalogPort!, purchase: purchasePort! },
-    env: {
-      auth: { DATABASE_URL: auth!, KEY_DIR: join(directory, 'keys'), SEED_DEMO_DATA: 'true' },
-      catalog: { DATABASE_URL: catalog!, UPLOADS_DIR: join(directory, 'uploads') },
-      purchase: { DATABASE_URL: purchase! },
-    },
-    onLine: (service, line) => logs.push(`${service} ${line}`),
-  });
+  shop = await startTestStack('storefront', { onLine: (service, line) => logs.push(`${service} ${line}`) });
+  stack = shop.stack;
   // A process that dies mid-run fails the pages after it: say which one, with its last words.
   void stack.exited.then(({ service, code }) => console.error(`${service} exited (code ${code}) during the browser tests; its last lines:\n${stack.logs(service).slice(-30).join('\n')}`));
   await seedDemoBooks(stack.urls);
@@ -61,9 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.stop();
-  await Promise.all((databases ?? []).map((db) => db.drop()));
-  if (directory) rmSync(directory, { recursive: true, force: true });
+  await shop?.stop();
   if (audit) console.log(`Screenshots of the storefront (${audit.screenshots()}, at 1366 px and 390 px): ${screenshotDir}`);
 });
 
