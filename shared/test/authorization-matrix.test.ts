@@ -136,6 +136,7 @@ const rows: Row[] = [
   row('purchase', 'POST /api/orders/:id/payment', buyerOnly, 200, { needs: 'order', at: '/api/orders/{order}/payment', json: testCard }),
   row('purchase', 'POST /api/orders/:id/cancel', buyerOnly, 200, { needs: 'order', at: '/api/orders/{order}/cancel' }),
   row('purchase', 'GET /api/sales', signedIn, 200),
+  row('purchase', 'GET /api/sellers/:sellerId/open-items', services, 200, { needs: 'account', at: '/api/sellers/{user}/open-items' }),
   row('purchase', 'POST /api/orders/:id/items/:bookId/shipment', itemSellerOnly, 200, { needs: 'sale', at: '/api/orders/{order}/items/{book}/shipment', json: { trackingCode: 'TRACK-1' } }),
   row('purchase', 'POST /gateway/charges', services, 200, { needs: 'newCharge', json: (v: Vars) => ({ key: v.charge, amountCents: 100, ...testCard }) }),
   row('purchase', 'POST /gateway/charges/:key/resolve', services, 200, { needs: 'newCharge', at: '/gateway/charges/{charge}/resolve' }),

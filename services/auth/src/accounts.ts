@@ -7,7 +7,7 @@ import { sessionAudience, signingAlgorithm, tokenClaims, tokenIssuer, type Princ
 import { KnownAddress, LoginThrottle, Revocation, Session, User, type Role } from './entities.ts';
 import { nameProblem, nameSkeleton, normaliseName } from './names.ts';
 import type { SigningKey } from './keys.ts';
-import { changeAccount } from './administration.ts';
+import { changeAccount, type OpenSaleItems } from './administration.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import type { LoginInput, PublicUser, RegisterInput, SessionCreated } from './schemas.ts';
 import {
@@ -256,7 +256,7 @@ export async function revocationsSince(em: EntityManager, since: number, limit =
  * The signed-in user deletes their own account, giving its password again (a token left on a shared
  * computer is not enough). Wrong passwords count against the same budgets as a login's.
  */
-export async function deleteOwnAccount(em: EntityManager, user: User, password: string, context: Pick<LoginContext, 'limits' | 'clientAddress'>): Promise<void> {
+export async function deleteOwnAccount(em: EntityManager, user: User, password: string, context: Pick<LoginContext, 'limits' | 'clientAddress'> & { openSaleItems?: OpenSaleItems }): Promise<void> {
   const budgets = await passwordBudgets(em, user.email, context);
   const wait = await admitAttempt(em, budgets, context.limits);
   if (wait > 0) throw tooMany('password attempts', wait);
@@ -272,7 +272,7 @@ export async function deleteOwnAccount(em: EntityManager, user: User, password: 
     throw new ProblemError(400, 'That password is wrong', { errors: { password: 'is wrong' } });
   }
   await releaseAttempt(em, budgets);
-  await changeAccount(em, { id: user.id, name: "the account's owner" }, user.id, { kind: 'delete', own: true });
+  await changeAccount(em, { id: user.id, name: "the account's owner" }, user.id, { kind: 'delete', own: true }, { openSaleItems: context.openSaleItems });
 }
 
 /** Accounts deleted since `since` (ms since epoch), oldest first, and auth's clock now: the feed catalog polls to retire their books. */

@@ -45,7 +45,7 @@ export const revokeSessionsApi = factory.createHandlers(adminOnly, validParams(u
 });
 
 export const deleteUserApi = factory.createHandlers(adminOnly, validParams(userIdParam), async (c) => {
-  await changeAccount(c.var.em, actorOf(c), c.req.valid('param').id, { kind: 'delete' });
+  await changeAccount(c.var.em, actorOf(c), c.req.valid('param').id, { kind: 'delete' }, { openSaleItems: c.var.deps.openSaleItems });
   return c.body(null, 204);
 });
 
@@ -92,7 +92,7 @@ const changeForm = (done: string, change: (fields: z.infer<typeof formFields>) =
     const wanted = change(fields);
     if ('missing' in wanted) return c.html(adminRefusal(wanted.missing), 400);
     try {
-      await changeAccount(c.var.em, actorOf(c), id.data.id, wanted);
+      await changeAccount(c.var.em, actorOf(c), id.data.id, wanted, { openSaleItems: c.var.deps.openSaleItems });
     } catch (error) {
       if (!(error instanceof ProblemError) || error.status >= 500) throw error;
       return c.html(adminRefusal(error.detail), error.status);

@@ -17,6 +17,8 @@
 import { LockMode } from '@mikro-orm/core';
 import { readWithFallback, transaction, type EntityManager, type Orm, type ReadConnection } from '@bookstore/shared/db';
 import type { Logger } from '@bookstore/shared/log';
+import { openItemsAnswer } from '@bookstore/shared/contracts/purchase';
+import { ServiceUnavailableError, type HttpClient } from '@bookstore/shared/http';
 import { ProblemError } from '@bookstore/shared/errors';
 import { AdminAction, Revocation, Session, User, type AdminActionKind, type Role } from './entities.ts';
 import type { AdminActionView, AdminUserView } from './schemas.ts';
@@ -49,7 +51,35 @@ export interface ChangeResult {
  * @example
  * await changeAccount(em, { id: admin.userId, name: admin.name }, 42, { kind: 'set-role', role: 'customer' });
  */
-export async function changeAccount(em: EntityManager, actor: Actor, targetId: number, change: AccountChange): Promise<ChangeResult> {
+/**
+ * Asks purchase how many items of a seller's books are still owed to buyers (awaiting payment, or
+ * paid and not shipped). Deleting an account that still owes some would leave its buyers with
+ * nobody to ship them; without this (tests of auth alone) that check is skipped.
+ */
+export type OpenSaleItems = (userId: number) => Promise<number>;
+
+/** `OpenSaleItems` over HTTP: purchase's `GET /api/sellers/:id/open-items` with the service token; purchase down is a 503. */
+export function openSaleItemsFrom(purchase: HttpClient): OpenSaleItems {
+  return async (userId) => {
+    const response = await purchase.request(`/api/sellers/${userId}/open-items`);
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new ServiceUnavailableError('purchase', `open items answered ${response.status}`);
+    }
+    return openItemsAnswer.parse(await response.json()).items;
+  };
+}
+
+export async function changeAccount(em: EntityManager, actor: Actor, targetId: number, change: AccountChange, options: { openSaleItems?: OpenSaleItems } = {}): Promise<ChangeResult> {
+  if (change.kind === 'delete' && options.openSaleItems) {
+    const owed = await options.openSaleItems(targetId);
+    if (owed > 0) {
+      const items = owed === 1 ? '1 sold item' : `${owed} sold items`;
+      throw new ProblemError(409, change.own
+        ? `You still have ${items} to ship or awaiting the buyer's payment. Ship them (paid orders) or wait until they are paid, cancelled or expire, then delete your account.`
+        : `This account still has ${items} to ship or awaiting the buyer's payment: they must be shipped, cancelled or expire before it can be deleted.`);
+    }
+  }
   // Read before the transaction, whose first plain read would otherwise fix its snapshot too early.
   const role = (await em.fork().findOne(User, { id: targetId }, { fields: ['role'], connectionType: 'write' }))?.role;
   return transaction(em, (tx) => applyChange(tx, actor, targetId, change, role));

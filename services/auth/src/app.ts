@@ -38,6 +38,7 @@ import {
 import { requireCaller, signedIn } from './callers.ts';
 import type { AuthConfig } from './config.ts';
 import type { User } from './entities.ts';
+import type { OpenSaleItems } from './administration.ts';
 import { loginForm, registerForm } from './fragments.ts';
 import type { SigningKey } from './keys.ts';
 import {
@@ -60,6 +61,8 @@ export interface AuthDeps {
   orm: Orm;
   key: SigningKey;
   log: Logger;
+  /** Purchase's count of a seller's items still owed to buyers, asked before an account is deleted (main.ts). */
+  openSaleItems?: OpenSaleItems;
   config: Pick<
     AuthConfig,
     | 'SERVICE_TOKEN'
@@ -154,7 +157,7 @@ const me = factory.createHandlers(async (c) => {
 
 const deleteMe = factory.createHandlers(signedIn, validJson(deleteOwnInput), async (c) => {
   const { password } = c.req.valid('json');
-  await deleteOwnAccount(c.var.em, c.var.caller!.user, password, { clientAddress: clientAddress(c), limits: limits(c.var.deps.config) });
+  await deleteOwnAccount(c.var.em, c.var.caller!.user, password, { clientAddress: clientAddress(c), limits: limits(c.var.deps.config), openSaleItems: c.var.deps.openSaleItems });
   return c.body(null, 204);
 });
 

@@ -10,7 +10,8 @@
  * input; an existing user with that email is promoted instead. The account commands do what an
  * admin does on the admin pages (disabling and a role change end the user's sessions everywhere;
  * deleting also wipes the account's name, email and password for good, and catalog retires its
- * books), and are recorded in admin_actions with `--by` as who did it.
+ * books; with PURCHASE_URL and SERVICE_TOKEN set it first asks purchase whether the account's books
+ * still owe buyers anything, and refuses if so), and are recorded in admin_actions with `--by`.
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -19,7 +20,9 @@ import { openDatabase } from '@bookstore/shared/db';
 import { createLogger } from '@bookstore/shared/log';
 import { ProblemError } from '@bookstore/shared/errors';
 import { registerUser } from './accounts.ts';
-import { changeAccount, sessionsEnded, type AccountChange } from './administration.ts';
+import { changeAccount, openSaleItemsFrom, sessionsEnded, type AccountChange } from './administration.ts';
+import { serviceTokenHeader } from '@bookstore/shared/auth';
+import { createHttpClient } from '@bookstore/shared/http';
 import { authConfigSchema } from './config.ts';
 import { entities, roles, User } from './entities.ts';
 import { migrations } from './migrations/index.ts';
@@ -32,7 +35,14 @@ const { positionals, values } = parseArgs({
 const command = positionals[0] ?? '';
 const accountCommands = ['disable', 'enable', 'set-role', 'revoke-sessions', 'delete'];
 const usage = 'usage: cli.ts migrate | create-admin --email EMAIL --name NAME | disable|enable|revoke-sessions|delete --email EMAIL --by OPERATOR | set-role --email EMAIL --role admin|customer --by OPERATOR';
-const config = loadConfig(authConfigSchema.pick({ DATABASE_URL: true, LOG_LEVEL: true }).extend({ ADMIN_PASSWORD: z.string().optional() }));
+const config = loadConfig(
+  authConfigSchema.pick({ DATABASE_URL: true, LOG_LEVEL: true }).extend({
+    ADMIN_PASSWORD: z.string().optional(),
+    // With both, `delete` asks purchase first whether the account's books still owe buyers anything.
+    PURCHASE_URL: z.url().optional(),
+    SERVICE_TOKEN: z.string().optional(),
+  }),
+);
 const log = createLogger({ service: 'auth-cli', level: config.LOG_LEVEL });
 
 if (command !== 'migrate' && command !== 'create-admin' && !accountCommands.includes(command)) {
@@ -72,7 +82,7 @@ async function changeAccountByEmail(wanted: AccountChange) {
     process.exit(65);
   }
   try {
-    const { user: changed, revoked } = await changeAccount(em, { id: null, name: `${values.by!.trim()} (command line)` }, user.id, wanted);
+    const { user: changed, revoked } = await changeAccount(em, { id: null, name: `${values.by!.trim()} (command line)` }, user.id, wanted, { openSaleItems: openSaleItems(wanted) });
     const state = wanted.kind === 'set-role' ? `now ${changed.role}` : changed.deletedAt ? 'deleted' : changed.disabledAt ? 'disabled' : 'enabled';
     console.log(wanted.kind === 'enable' ? `${email} is ${state}` : `${email} is ${state}; ${sessionsEnded(revoked)}`);
   } catch (error) {
@@ -80,6 +90,16 @@ async function changeAccountByEmail(wanted: AccountChange) {
     console.error(`${email}: ${error.detail}`);
     process.exit(65);
   }
+}
+
+/** For `delete`: purchase's count of what the account's books still owe buyers, when PURCHASE_URL and SERVICE_TOKEN say where and how to ask. */
+function openSaleItems(wanted: AccountChange) {
+  if (wanted.kind !== 'delete') return undefined;
+  if (!config.PURCHASE_URL || !config.SERVICE_TOKEN) {
+    console.error('note: sales still to ship were not checked (set PURCHASE_URL and SERVICE_TOKEN to have purchase asked first)');
+    return undefined;
+  }
+  return openSaleItemsFrom(createHttpClient({ service: 'purchase', baseUrl: config.PURCHASE_URL, timeoutMs: 5000, headers: { [serviceTokenHeader]: config.SERVICE_TOKEN } }));
 }
 
 async function createAdmin() {

@@ -33,6 +33,8 @@ export const authConfigSchema = z.object({
   REGISTRATIONS_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
   /** Of those, refused because the email already has an account: past it, that address waits (each such answer tells that an email has an account). */
   REGISTRATION_TAKEN_EMAILS_PER_ADDRESS: z.coerce.number().int().min(1).max(1000).default(5),
+  /** Purchase, asked before an account is deleted whether its books still have sales to ship. */
+  PURCHASE_URL: z.url().default('http://127.0.0.1:3003'),
   LOG_LEVEL: logLevel,
   ...lifecycleConfig,
 });

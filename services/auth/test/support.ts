@@ -28,7 +28,9 @@ export async function startTestAuth(kind: TestDatabaseKind = 'mariadb', options:
   const log = createMemoryLogger('auth');
   const orm = await openDatabase({ url: db.url, readUrls: options.readUrls, entities, migrations, log });
   const key = parseSigningKey(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
-  const app = createApp({ orm, key, log, config: testAuthConfig });
+  // Tests that run purchase too set `deps.openSaleItems` (administration.ts openSaleItemsFrom).
+  const deps: AuthDeps = { orm, key, log, config: testAuthConfig };
+  const app = createApp(deps);
 
   /** Registers (with the given role) and logs in; returns the token and user. */
   async function signUp(name: string, role: 'customer' | 'admin' = 'customer', password = 'correct horse battery') {
@@ -41,6 +43,7 @@ export async function startTestAuth(kind: TestDatabaseKind = 'mariadb', options:
 
   return {
     app,
+    deps,
     db,
     orm,
     log,

@@ -8,7 +8,7 @@
  */
 import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
-import { acceptedServiceTokens, authenticate, requirePrincipal, signedIn, tokenCheckReadiness, type AuthVariables, type TokenVerifier } from '@bookstore/shared/auth';
+import { acceptedServiceTokens, authenticate, requirePrincipal, requireServiceToken, signedIn, tokenCheckReadiness, type AuthVariables, type TokenVerifier } from '@bookstore/shared/auth';
 import type { ServiceClient } from '@bookstore/shared/client';
 import { cart, cartQuantityInput, createOrderInput, deliveryInput, order, orderPage, paymentInput, salePage, shipmentAnswer, shipmentInput } from '@bookstore/shared/contracts/purchase';
 import { pingPrimary, type Orm } from '@bookstore/shared/db';
@@ -23,9 +23,9 @@ import type { PurchaseConfig } from './config.ts';
 import { deliveryProviders } from './delivery.ts';
 import { purchaseFragments } from './fragment-routes.ts';
 import { simulatedGateway, type Gateway } from './gateway.ts';
-import { listOrders, listSales, orderFor, toOrderJson } from './orders.ts';
+import { listOrders, listSales, openSaleItems, orderFor, toOrderJson } from './orders.ts';
 import type { SagaDeps } from './saga.ts';
-import { bookIdParam, deliveryProviderList, idempotencyHeaders, orderIdParam, ordersQuery, pageQuery, principalAnswer, shipmentParams } from './schemas.ts';
+import { bookIdParam, deliveryProviderList, idempotencyHeaders, openItemsAnswer, orderIdParam, ordersQuery, pageQuery, principalAnswer, sellerIdParam, shipmentParams } from './schemas.ts';
 
 export interface PurchaseDeps extends SagaDeps {
   orm: Orm;
@@ -75,6 +75,7 @@ export function createApp(deps: PurchaseDeps) {
     .post('/api/orders/:id/cancel', describeRoute({ summary: 'Cancel an order while it awaits payment: its books go back', access: 'signed-in', responses: { 200: order, 403: 'only its buyer', 404: 'no such order, or not the caller\'s', 409: 'the order no longer awaits payment' } }), ...cancel)
     .get('/api/sales', describeRoute({ summary: "Items of the caller's books that were sold, newest first", access: 'signed-in', responses: { 200: salePage } }), ...mySales)
     .post('/api/orders/:id/items/:bookId/shipment', describeRoute({ summary: 'Mark an item shipped, by its seller', access: 'signed-in', responses: { 200: shipmentAnswer, 404: 'no such item of the caller\'s in this order', 409: 'the order is not paid' } }), ...ship)
+    .get('/api/sellers/:sellerId/open-items', describeRoute({ summary: "How many items of a seller's books are still owed to buyers (awaiting payment, or paid and not shipped): auth asks before deleting an account", access: 'service', responses: { 200: openItemsAnswer } }), requireServiceToken(acceptedServiceTokens(deps.config)), ...openItems)
     .get('/openapi.json', ...openApiRoute(app, { title: 'Bookstore purchase', description: 'Carts, orders and their checkout saga, payment through a (simulated) card gateway, delivery and sales.' }));
 }
 export type PurchaseApp = ReturnType<typeof createApp>;
@@ -162,6 +163,10 @@ const cancel = factory.createHandlers(signedIn(), validParams(orderIdParam), asy
 const mySales = factory.createHandlers(signedIn(), validQuery(pageQuery), async (c) => {
   const { page, pageSize } = c.req.valid('query');
   return c.json(await listSales(c.var.deps.orm.em.fork(), requirePrincipal(c.var), page, pageSize));
+});
+
+const openItems = factory.createHandlers(validParams(sellerIdParam), async (c) => {
+  return c.json({ items: await openSaleItems(c.var.deps.orm.em.fork(), c.req.valid('param').sellerId) });
 });
 
 const ship = factory.createHandlers(signedIn(), validParams(shipmentParams), validJson(shipmentInput), async (c) => {

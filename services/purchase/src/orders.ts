@@ -105,6 +105,22 @@ export async function listOrders(em: EntityManager, caller: Principal, page: num
   return { items: await toOrderJsons(em, orders), page, pageSize, total };
 }
 
+/**
+ * Order states in which a seller still owes something: the buyer may yet pay (placing, awaiting
+ * payment, paying) or has paid for an item not shipped yet.
+ */
+const owedStatuses: OrderStatus[] = ['reserving', 'awaiting_payment', 'charging', 'committing', 'paid'];
+
+/** How many items of `sellerId`'s books are still owed to buyers: an account with any cannot be deleted (auth asks). */
+export async function openSaleItems(em: EntityManager, sellerId: number): Promise<number> {
+  const [row] = await em.execute<{ items: number | string }[]>(
+    `select count(*) as items from order_items i join orders o on o.id = i.order_id where i.seller_id = ? and i.shipped_at is null and o.status in (${owedStatuses.map(() => '?').join(', ')})`,
+    [sellerId, ...owedStatuses],
+    { connectionType: 'write' },
+  );
+  return Number(row?.items ?? 0);
+}
+
 /** Items of the caller's books in paid orders, newest first, with the buyer's name and the carrier. */
 export async function listSales(em: EntityManager, seller: Principal, page: number, pageSize: number): Promise<SalePage> {
   const rows = (await em.execute(

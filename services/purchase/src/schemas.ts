@@ -21,3 +21,7 @@ export const ordersQuery = pageQuery.extend({ all: z.literal('true').optional().
 export const deliveryProviderList = z.array(deliveryProvider);
 /** Who a Bearer token is, as purchase reads it. */
 export const principalAnswer = z.object({ userId: z.number().int(), role: z.enum(userRoles) });
+
+/** A seller, by user id: whose open sale items auth asks about. */
+export const sellerIdParam = z.object({ sellerId: z.coerce.number().int().min(1).max(2_147_483_647) });
+export { openItemsAnswer } from '@bookstore/shared/contracts/purchase';

@@ -5,6 +5,8 @@
 import { testServiceToken } from '@bookstore/shared/testing/http';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { newId } from '../src/checkout.ts';
+import { openSaleItemsFrom } from '../../auth/src/administration.ts';
+import { createHttpClient } from '@bookstore/shared/http';
 import type { OrderJson } from '@bookstore/shared/contracts/purchase';
 import { eventually } from '@bookstore/shared/testing/http';
 import { serveCatalogWithSeller } from '../../catalog/test/support.ts';
@@ -254,4 +256,34 @@ test('the simulated gateway refuses what it cannot hold (an amount past 32-bit c
   const error = await asPurchase('/gateway/charges', { key: `err-${crypto.randomUUID()}`, amountCents: 100, ...card, cardNumber: '4000000000000119' });
   expect(error.status).toBe(503);
   expect(error.headers.get('content-type')).toContain('application/problem+json');
+});
+
+test("an account whose books still owe buyers something cannot be deleted until they are shipped (auth asks purchase)", async () => {
+  shop.auth.deps.openSaleItems = openSaleItemsFrom(createHttpClient({ service: 'purchase', baseUrl: purchase.baseUrl, timeoutMs: 2000, headers: { 'x-service-token': testServiceToken } }));
+  try {
+    const seller = await shop.auth.signUp('Owing Seller');
+    const admin = await shop.auth.signUp('Deleting Admin', 'admin');
+    const book = await shop.catalog.addBook(seller.token, { title: 'Still To Ship', priceCents: 900, stock: 3 });
+    const openItems = async () => (await (await purchase.call(`/api/sellers/${seller.userId}/open-items`, 'GET', undefined, undefined, { 'x-service-token': testServiceToken })).json()) as { items: number };
+    expect((await purchase.call(`/api/sellers/${seller.userId}/open-items`)).status).toBe(403);
+    expect(await openItems()).toEqual({ items: 0 });
+
+    const placed = (await (await order({ items: [{ bookId: book.id, quantity: 1 }], providerId: 1 })).json()) as OrderJson;
+    expect(await openItems()).toEqual({ items: 1 }); // awaiting payment: the buyer may still pay
+    expect((await pay(placed.id, '4242424242424242')).status).toBe(200);
+    expect(await openItems()).toEqual({ items: 1 }); // paid, not shipped
+
+    const byAdmin = await shop.auth.app.request(`/api/users/${seller.userId}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin.token}` } });
+    expect(byAdmin.status).toBe(409);
+    expect(((await byAdmin.json()) as { detail: string }).detail).toContain('1 sold item');
+    const own = await shop.auth.app.request('/api/me', { method: 'DELETE', headers: { authorization: `Bearer ${seller.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ password: seller.password }) });
+    expect(own.status).toBe(409);
+    expect(((await own.json()) as { detail: string }).detail).toContain('You still have 1 sold item to ship');
+
+    expect((await purchase.call(`/api/orders/${placed.id}/items/${book.id}/shipment`, 'POST', { trackingCode: 'LAST-ONE' }, seller.token)).status).toBe(200);
+    expect(await openItems()).toEqual({ items: 0 });
+    expect((await shop.auth.app.request(`/api/users/${seller.userId}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin.token}` } })).status).toBe(204);
+  } finally {
+    shop.auth.deps.openSaleItems = undefined;
+  }
 });

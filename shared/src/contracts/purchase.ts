@@ -115,3 +115,6 @@ export const shipmentAnswer = z.object({
   trackingCode: z.string().nullable(),
   orderStatus: z.enum(publicOrderStatuses),
 });
+
+/** `GET /api/sellers/:sellerId/open-items` (service token): items of the seller's books still owed to buyers. */
+export const openItemsAnswer = z.object({ items: z.number().int() });

@@ -195,7 +195,7 @@ function accountPage(name: string, problems: { password?: string; confirm?: stri
     <p class="hint">What the shop keeps about you, and for how long: <a href="/privacy">Privacy</a>.</p>
     <section class="card danger-zone" aria-labelledby="delete-heading">
       <h2 id="delete-heading">Delete my account</h2>
-      <p>This cannot be undone. Your name, email and password are wiped, you are signed out everywhere and the books you sell leave the catalog. Orders already placed are kept, with the name they were placed under, for the buyers, the sellers who ship them and our accounts.</p>
+      <p>This cannot be undone. Your name, email and password are wiped, you are signed out everywhere and the books you sell leave the catalog. Books you sold must be shipped first. Orders already placed are kept, with the name they were placed under, for the buyers, the sellers who ship them and our accounts.</p>
       ${problems.error ? html`<p class="alert" role="alert" tabindex="-1" autofocus>${problems.error}</p>` : ''}
       <form method="post" action="/account/delete" class="form">
         <div class="field${problems.password ? ' has-error' : ''}">

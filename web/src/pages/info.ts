@@ -90,7 +90,7 @@ const privacy: Html = html`<article class="prose">
   <h2>Logs</h2>
   <p>Our servers record each request (the page, when, and how it went) to find and fix problems. Passwords, tokens and cookies are never written there.</p>
   <h2>Deleting your account</h2>
-  <p>You can delete your account yourself on <a href="/account">Your account</a>, with your password. Your name, email and password are wiped at once, you are signed out everywhere, and the books you sell leave the catalog. Orders already placed are kept, with the name they were placed under, because their buyers, the sellers who ship them and our accounts need them.</p>
+  <p>You can delete your account yourself on <a href="/account">Your account</a>, with your password, once every book you sold has been shipped. Your name, email and password are wiped at once, you are signed out everywhere, and the books you sell leave the catalog. Orders already placed are kept, with the name they were placed under, because their buyers, the sellers who ship them and our accounts need them.</p>
   <p>Questions about your data: <a href="/contact">contact us</a>.</p>
 </article>`;
 
