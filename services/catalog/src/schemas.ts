@@ -1,6 +1,6 @@
 /** Catalog's own request shapes (queries, forms); those other packages use too are in the shared contract, re-exported here. */
 import { z } from 'zod';
-import { bookId, bookInput, maxPriceCents, orderId, type BookInput } from '@bookstore/shared/contracts/catalog';
+import { bookId, maxPriceCents, orderId } from '@bookstore/shared/contracts/catalog';
 import { idempotencyKeyHeader, idempotencyKeyPattern } from '@bookstore/shared/idempotency';
 
 export {
@@ -37,13 +37,7 @@ const optionalCents = z
   .optional()
   .transform((value) => (value === '' ? undefined : value));
 
-/** Prices typed by a person, in dollars ("12.5"), as cents. */
-const optionalDollars = z
-  .union([z.literal(''), z.coerce.number('must be a number').min(0, 'cannot be negative').max(maxPriceCents / 100, 'is too high')])
-  .optional()
-  .transform((value) => (value === '' || value === undefined ? undefined : Math.round(value * 100)));
-
-function listingQuery(price: typeof optionalCents | typeof optionalDollars) {
+function listingQuery(price: typeof optionalCents) {
   return z
     .object({
       q: z.string().trim().max(200, 'must be at most 200 characters').optional(),
@@ -66,8 +60,6 @@ function listingQuery(price: typeof optionalCents | typeof optionalDollars) {
 
 /** The API listing's query string: search, filters (prices in cents), sort and page. */
 export const bookQuery = listingQuery(optionalCents);
-/** The catalog page's query string: the same, with prices in dollars as a shopper types them. */
-export const catalogPageQuery = listingQuery(optionalDollars);
 export type BookQuery = z.infer<typeof bookQuery>;
 
 export const idParam = z.object({ id: bookId });
@@ -99,24 +91,3 @@ export const bookFormFields = z.object({
 });
 export type BookFormFields = z.infer<typeof bookFormFields>;
 
-/** What the form's fields mean as a book, or what is wrong with each. */
-export function parseBookForm(fields: BookFormFields) {
-  const price = fields.price.trim().replace(/^\$/, '');
-  const candidate = {
-    title: fields.title,
-    author: fields.author,
-    description: fields.description,
-    priceCents: /^\d+(\.\d{1,2})?$/.test(price) ? Math.round(Number(price) * 100) : undefined,
-    stock: /^\d+$/.test(fields.stock.trim()) ? Number(fields.stock) : undefined,
-  };
-  const parsed = bookInput.safeParse(candidate);
-  if (parsed.success) return { ok: true as const, input: parsed.data as BookInput };
-  const errors: Record<string, string> = {};
-  for (const issue of parsed.error.issues) {
-    const field = issue.path[0] === 'priceCents' ? 'price' : String(issue.path[0] ?? 'form');
-    errors[field] ??= issue.message;
-  }
-  if (candidate.priceCents === undefined) errors.price = 'must be a price like 12.50';
-  if (candidate.stock === undefined) errors.stock = 'must be a whole number, 0 or more';
-  return { ok: false as const, errors };
-}
