@@ -17,8 +17,10 @@
 import { LockMode } from '@mikro-orm/core';
 import { readWithFallback, transaction, type EntityManager, type Orm, type ReadConnection } from '@bookstore/shared/db';
 import type { Logger } from '@bookstore/shared/log';
-import { openItemsAnswer } from '@bookstore/shared/contracts/purchase';
-import { ServiceUnavailableError, type HttpClient } from '@bookstore/shared/http';
+import { serviceTokenHeader } from '@bookstore/shared/auth';
+import { createServiceClient } from '@bookstore/shared/client';
+import { purchaseApi } from '@bookstore/shared/contracts/purchase';
+import { createHttpClient, ServiceUnavailableError } from '@bookstore/shared/http';
 import { ProblemError } from '@bookstore/shared/errors';
 import { AdminAction, Revocation, Session, User, type AdminActionKind, type Role } from './entities.ts';
 import type { AdminActionView, AdminUserView } from './schemas.ts';
@@ -44,32 +46,31 @@ export interface ChangeResult {
 }
 
 /**
- * Applies one change to the account `targetId`: 404 when there is none, 409 when an admin would
- * disable or demote themselves or leave the shop without an enabled admin. A change to what already
- * is (disabling a disabled account) does nothing and records nothing.
- *
- * @example
- * await changeAccount(em, { id: admin.userId, name: admin.name }, 42, { kind: 'set-role', role: 'customer' });
- */
-/**
  * Asks purchase how many items of a seller's books are still owed to buyers (awaiting payment, or
  * paid and not shipped). Deleting an account that still owes some would leave its buyers with
  * nobody to ship them; without this (tests of auth alone) that check is skipped.
  */
 export type OpenSaleItems = (userId: number) => Promise<number>;
 
-/** `OpenSaleItems` over HTTP: purchase's `GET /api/sellers/:id/open-items` with the service token; purchase down is a 503. */
-export function openSaleItemsFrom(purchase: HttpClient): OpenSaleItems {
-  return async (userId) => {
-    const response = await purchase.request(`/api/sellers/${userId}/open-items`);
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new ServiceUnavailableError('purchase', `open items answered ${response.status}`);
-    }
-    return openItemsAnswer.parse(await response.json()).items;
+/** `OpenSaleItems` asked of purchase at `baseUrl` with the service token; purchase not answering is a 503. */
+export function openSaleItemsAt(baseUrl: string, serviceToken: string, timeoutMs = 2000): OpenSaleItems {
+  const purchase = createServiceClient(createHttpClient({ service: 'purchase', baseUrl, timeoutMs, headers: { [serviceTokenHeader]: serviceToken } }));
+  return async (sellerId) => {
+    const outcome = await purchase.call(purchaseApi.openItems, { params: { sellerId } });
+    if (outcome.kind !== 'ok') throw new ServiceUnavailableError('purchase', outcome.kind === 'problem' ? `open items answered ${outcome.status}` : outcome.reason);
+    return outcome.value.items;
   };
 }
 
+/**
+ * Applies one change to the account `targetId`: 404 when there is none, 409 when an admin would
+ * disable or demote themselves or leave the shop without an enabled admin. A change to what already
+ * is (disabling a disabled account) does nothing and records nothing. Deleting, given
+ * `openSaleItems`, is refused (409) while the account's books still owe buyers something.
+ *
+ * @example
+ * await changeAccount(em, { id: admin.userId, name: admin.name }, 42, { kind: 'set-role', role: 'customer' });
+ */
 export async function changeAccount(em: EntityManager, actor: Actor, targetId: number, change: AccountChange, options: { openSaleItems?: OpenSaleItems } = {}): Promise<ChangeResult> {
   if (change.kind === 'delete' && options.openSaleItems) {
     const owed = await options.openSaleItems(targetId);

@@ -20,9 +20,7 @@ import { openDatabase } from '@bookstore/shared/db';
 import { createLogger } from '@bookstore/shared/log';
 import { ProblemError } from '@bookstore/shared/errors';
 import { registerUser } from './accounts.ts';
-import { changeAccount, openSaleItemsFrom, sessionsEnded, type AccountChange } from './administration.ts';
-import { serviceTokenHeader } from '@bookstore/shared/auth';
-import { createHttpClient } from '@bookstore/shared/http';
+import { changeAccount, openSaleItemsAt, sessionsEnded, type AccountChange } from './administration.ts';
 import { authConfigSchema } from './config.ts';
 import { entities, roles, User } from './entities.ts';
 import { migrations } from './migrations/index.ts';
@@ -99,7 +97,7 @@ function openSaleItems(wanted: AccountChange) {
     console.error('note: sales still to ship were not checked (set PURCHASE_URL and SERVICE_TOKEN to have purchase asked first)');
     return undefined;
   }
-  return openSaleItemsFrom(createHttpClient({ service: 'purchase', baseUrl: config.PURCHASE_URL, timeoutMs: 5000, headers: { [serviceTokenHeader]: config.SERVICE_TOKEN } }));
+  return openSaleItemsAt(config.PURCHASE_URL, config.SERVICE_TOKEN, 5000);
 }
 
 async function createAdmin() {

@@ -100,7 +100,7 @@ export type AdminActionKind = (typeof adminActionKinds)[number];
 /**
  * What an admin (or an operator at the command line: no `actorId`) did to an account, written in the
  * same transaction as the change. Names and email are copied, so the record still reads after an
- * account is renamed or gone.
+ * account is renamed; a deleted account's email leaves the record too (administration.ts).
  */
 export const AdminAction = defineEntity({
   name: 'AdminAction',

@@ -1,12 +1,10 @@
 /** Starts the auth service. */
 import { booleanFlag, loadConfig } from '@bookstore/shared/config';
 import { openServiceDatabase } from '@bookstore/shared/db';
-import { serviceTokenHeader } from '@bookstore/shared/auth';
-import { createHttpClient } from '@bookstore/shared/http';
 import { createLogger } from '@bookstore/shared/log';
 import { serve } from '@bookstore/shared/service';
 import { purgeExpired } from './accounts.ts';
-import { openSaleItemsFrom } from './administration.ts';
+import { openSaleItemsAt } from './administration.ts';
 import { createApp } from './app.ts';
 import { authConfigSchema } from './config.ts';
 import { seedDemoAccounts } from './demo.ts';
@@ -23,8 +21,7 @@ if (config.SEED_DEMO_DATA) {
   if (created) log.info('demo accounts created', { count: created });
 }
 
-const purchase = createHttpClient({ service: 'purchase', baseUrl: config.PURCHASE_URL, timeoutMs: 2000, headers: { [serviceTokenHeader]: config.SERVICE_TOKEN } });
-const openSaleItems = openSaleItemsFrom(purchase);
+const openSaleItems = openSaleItemsAt(config.PURCHASE_URL, config.SERVICE_TOKEN);
 
 const purge = setInterval(() => purgeExpired(orm.em.fork(), 15 * 60).catch((error) => log.warn('purge failed', { error })), 3600_000);
 serve(createApp({ orm, key, log, config, openSaleItems }), {

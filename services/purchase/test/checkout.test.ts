@@ -5,8 +5,7 @@
 import { testServiceToken } from '@bookstore/shared/testing/http';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { newId } from '../src/checkout.ts';
-import { openSaleItemsFrom } from '../../auth/src/administration.ts';
-import { createHttpClient } from '@bookstore/shared/http';
+import { openSaleItemsAt } from '../../auth/src/administration.ts';
 import type { OrderJson } from '@bookstore/shared/contracts/purchase';
 import { eventually } from '@bookstore/shared/testing/http';
 import { serveCatalogWithSeller } from '../../catalog/test/support.ts';
@@ -259,7 +258,7 @@ test('the simulated gateway refuses what it cannot hold (an amount past 32-bit c
 });
 
 test("an account whose books still owe buyers something cannot be deleted until they are shipped (auth asks purchase)", async () => {
-  shop.auth.deps.openSaleItems = openSaleItemsFrom(createHttpClient({ service: 'purchase', baseUrl: purchase.baseUrl, timeoutMs: 2000, headers: { 'x-service-token': testServiceToken } }));
+  shop.auth.deps.openSaleItems = openSaleItemsAt(purchase.baseUrl, testServiceToken);
   try {
     const seller = await shop.auth.signUp('Owing Seller');
     const admin = await shop.auth.signUp('Deleting Admin', 'admin');

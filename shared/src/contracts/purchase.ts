@@ -1,5 +1,6 @@
 /** The purchase service's contract: cart, orders, payment and sales as clients see them. */
 import { z } from 'zod';
+import { endpoint } from '../client.ts';
 import { plainText } from '../validation.ts';
 import { bookIdField } from './catalog.ts';
 
@@ -118,3 +119,8 @@ export const shipmentAnswer = z.object({
 
 /** `GET /api/sellers/:sellerId/open-items` (service token): items of the seller's books still owed to buyers. */
 export const openItemsAnswer = z.object({ items: z.number().int() });
+
+/** Calls other services make to purchase (auth, before deleting an account). */
+export const purchaseApi = {
+  openItems: endpoint({ method: 'GET', path: (p: { sellerId: number }) => `/api/sellers/${p.sellerId}/open-items`, answer: openItemsAnswer, idempotent: true }),
+};
