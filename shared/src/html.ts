@@ -59,6 +59,11 @@ export function textArea(options: { label: string; name: string; value?: string;
   </div>`;
 }
 
+/** A message as a sentence: a full stop added unless it already ends one. */
+export function endSentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
 /**
  * A message above a form: what went wrong as a whole. It takes the focus when the page (or the
  * fragment htmx swaps in) opens, so a keyboard or screen-reader user lands on it; pass

@@ -3,7 +3,7 @@
  * sessions, delete) and the record of admin actions. Plain forms posted through the web front, which checks
  * their origin; no JavaScript needed.
  */
-import { html, notice, pagination, queryString, type Html } from '@bookstore/shared/html';
+import { endSentence, html, notice, pagination, queryString, type Html } from '@bookstore/shared/html';
 import { roles, type AdminActionKind } from './entities.ts';
 import type { AdminActionView, AdminUserView } from './schemas.ts';
 
@@ -112,6 +112,5 @@ export function adminActionTable(listing: { items: AdminActionView[]; page: numb
 
 /** A refused admin form: the reason, and the way back to the list. */
 export function adminRefusal(message: string): Html {
-  const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
-  return html`<div class="notice" role="alert" tabindex="-1" autofocus><p>${sentence}</p><p><a href="/admin/users">Back to the users</a></p></div>`;
+  return html`<div class="notice" role="alert" tabindex="-1" autofocus><p>${endSentence(message)}</p><p><a href="/admin/users">Back to the users</a></p></div>`;
 }

@@ -92,8 +92,8 @@ async function applyChange(tx: EntityManager, actor: Actor, targetId: number, ch
   if (removesAdmin && actor.id === targetId && !(change.kind === 'delete' && change.own)) throw new ProblemError(409, ownAccountRefusals[change.kind]!);
   // Taking away an admin locks every enabled admin (in id order), so two admins demoting each other at
   // once cannot both succeed and leave no admin. A customer's change locks that customer's row alone.
-  const target = removesAdmin ? { role: roleBefore } : null;
-  if (target?.role === 'admin') await tx.find(User, { role: 'admin', disabledAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+  const adminsLocked = removesAdmin && roleBefore === 'admin';
+  if (adminsLocked) await lockEnabledAdmins(tx);
   const user = await tx.findOne(User, { id: targetId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
   if (!user) throw new ProblemError(404, 'There is no such user');
   if (user.deletedAt) {
@@ -102,7 +102,7 @@ async function applyChange(tx: EntityManager, actor: Actor, targetId: number, ch
   }
   if (removesAdmin && user.role === 'admin' && !user.disabledAt) {
     // Promoted meanwhile (read as a customer above): the admins' rows are locked now instead.
-    if (target?.role !== 'admin') await tx.find(User, { role: 'admin', disabledAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+    if (!adminsLocked) await lockEnabledAdmins(tx);
     const others = await tx.count(User, { role: 'admin', disabledAt: null, id: { $ne: user.id } });
     if (others === 0) throw new ProblemError(409, 'This is the only enabled administrator: make another one first');
   }
@@ -165,6 +165,11 @@ function wipe(user: User, now: Date) {
   user.passwordHash = '';
   user.disabledAt ??= now;
   user.deletedAt = now;
+}
+
+/** Locks every enabled admin's row, in id order (so two changes taking them cannot deadlock). */
+function lockEnabledAdmins(tx: EntityManager) {
+  return tx.find(User, { role: 'admin', disabledAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
 }
 
 /** Ends every live session of a user and publishes each on the revocation feed; returns how many. */

@@ -1,5 +1,5 @@
 /** Auth's HTML fragments, composed into pages by the web front: login and registration forms (admin pages: admin-fragments.ts). */
-import { field, formAlert, html, type Html } from '@bookstore/shared/html';
+import { endSentence, field, formAlert, html, type Html } from '@bookstore/shared/html';
 
 /**
  * The login form; htmx swaps it in place with the answer to its own POST. `notice` says why the
@@ -50,8 +50,4 @@ function sentence(subject: string, message: string, whenMissing: string): string
   if (message === 'is already registered') return 'This email is already registered: log in instead, or use another email.';
   if (message === 'must be a valid email address') return 'Email must be a valid email address, like ada@example.com.';
   return endSentence(/^\p{Lu}/u.test(message) ? message : `${subject} ${message}`);
-}
-
-function endSentence(text: string): string {
-  return /[.!?]$/.test(text) ? text : `${text}.`;
 }

@@ -1,5 +1,5 @@
 /** Purchase's HTML fragments for the web front: cart and badge, buy box, checkout, payment, orders, sales. */
-import { field, formAlert, formatPrice, html, notice, pagination, raw, type Html } from '@bookstore/shared/html';
+import { endSentence, field, formAlert, formatPrice, html, notice, pagination, raw, type Html } from '@bookstore/shared/html';
 import type { CartJson, DeliveryProviderJson, OrderJson, OrderPage, PublicOrderStatus } from '@bookstore/shared/contracts/purchase';
 import type { SalePage } from './orders.ts';
 
@@ -22,7 +22,7 @@ export function cartBadge(count: number | null, oob = false): Html {
 export function buyBox(bookId: number, message?: Html | string, error?: string): Html {
   return html`<form id="buy-box" class="buy-box card" method="post" action="/cart/items" hx-post="/cart/items" hx-target="this" hx-swap="outerHTML">
     <input type="hidden" name="bookId" value="${bookId}">
-    ${formAlert(error && sentence(error))}
+    ${formAlert(error && endSentence(error))}
     ${message ? html`<p class="notice" role="status">${message}</p>` : ''}
     ${field({ label: 'Quantity', name: 'quantity', type: 'number', value: 1, min: 1, max: 100, required: true })}
     <button type="submit">Add to cart</button>
@@ -30,10 +30,10 @@ export function buyBox(bookId: number, message?: Html | string, error?: string):
 }
 
 export function cartView(cart: CartJson, options: { error?: string; stale?: boolean } = {}): Html {
-  if (cart.items.length === 0) return html`<section id="cart"><h1>Your cart</h1>${formAlert(options.error && sentence(options.error))}<p class="notice">Your cart is empty. <a href="/catalog">Find a book</a>.</p></section>`;
+  if (cart.items.length === 0) return html`<section id="cart"><h1>Your cart</h1>${formAlert(options.error && endSentence(options.error))}<p class="notice">Your cart is empty. <a href="/catalog">Find a book</a>.</p></section>`;
   return html`<section id="cart">
     <h1>Your cart</h1>
-    ${formAlert(options.error && sentence(options.error))}
+    ${formAlert(options.error && endSentence(options.error))}
     ${options.stale ? html`<p class="notice">Prices and stock cannot be checked right now; they will be at checkout.</p>` : ''}
     <table class="table">
       <thead><tr><th scope="col">Book</th><th scope="col">Price</th><th scope="col">Quantity</th><th scope="col">Line total</th><th scope="col"><span class="visually-hidden">Remove</span></th></tr></thead>
@@ -73,11 +73,11 @@ export function checkoutTotal(subtotalCents: number, delivery: DeliveryProviderJ
 
 /** Checkout, step 1: the cart, a carrier, the total; placing the order holds the stock. */
 export function checkoutForm(cart: CartJson, providers: DeliveryProviderJson[], view: { providerId: number; key: string; error?: string }): Html {
-  if (cart.items.length === 0) return html`<section id="checkout"><h1>Checkout</h1>${formAlert(view.error && sentence(view.error))}<p class="notice">Your cart is empty. <a href="/catalog">Find a book</a>.</p></section>`;
+  if (cart.items.length === 0) return html`<section id="checkout"><h1>Checkout</h1>${formAlert(view.error && endSentence(view.error))}<p class="notice">Your cart is empty. <a href="/catalog">Find a book</a>.</p></section>`;
   return html`<section id="checkout">
     <h1>Checkout</h1>
     <ol class="steps"><li class="current" aria-current="step">Delivery</li><li>Payment</li><li>Confirmation</li></ol>
-    ${formAlert(view.error && sentence(view.error))}
+    ${formAlert(view.error && endSentence(view.error))}
     <div class="checkout-grid">
       <div class="order-side">
         <h2>Your books</h2>
@@ -118,7 +118,7 @@ export function paymentForm(order: OrderJson, providers: DeliveryProviderJson[],
     </div>
     <form id="payment-form" method="post" action="/orders/${order.id}/pay" class="card form" hx-post="/orders/${order.id}/pay" hx-target="#payment" hx-swap="outerHTML" hx-disabled-elt="find button">
       <h2>Card</h2>
-      ${first ? formAlert('Please check the card details: what to change is written under each field.', { focus: false }) : formAlert(view.error && sentence(view.error))}
+      ${first ? formAlert('Please check the card details: what to change is written under each field.', { focus: false }) : formAlert(view.error && endSentence(view.error))}
       <input type="hidden" name="key" value="${view.key}">
       ${field({ label: 'Card number', name: 'cardNumber', value: values.cardNumber ?? '', required: true, autocomplete: 'cc-number', maxlength: 23, ...problem('cardNumber') })}
       <div class="row">
@@ -150,14 +150,10 @@ function cardErrorSentence(name: string, message: string): string {
     case 'holder':
       return message === 'is required' ? 'Enter the name as it is printed on the card.' : `Name on card ${message}.`;
     default:
-      return sentence(`${name} ${message}`);
+      return endSentence(`${name} ${message}`);
   }
 }
 
-/** A message from the saga or the catalog ("Choose one of the delivery providers") as a sentence. */
-function sentence(message: string): string {
-  return /[.!?]$/.test(message) ? message : `${message}.`;
-}
 
 function orderSummary(order: OrderJson): Html {
   return html`<table class="table summary fits">

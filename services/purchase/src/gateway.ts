@@ -15,6 +15,7 @@ import { describeRoute, type RouteAnswer } from '@bookstore/shared/openapi';
 import { validJson, validParams } from '@bookstore/shared/validation';
 import { problemResponse } from '@bookstore/shared/errors';
 import { chargeOutcomes, GatewayCharge, type ChargeOutcome } from './entities.ts';
+import { maxOrderTotalCents } from './saga.ts';
 import { findRow, insertRows } from '@bookstore/shared/rows';
 
 const testCards: Record<string, 'declined' | 'insufficient_funds' | 'error' | 'slow'> = {
@@ -26,7 +27,7 @@ const testCards: Record<string, 'declined' | 'insufficient_funds' | 'error' | 's
 
 const chargeKey = z.string().min(1).max(64);
 /** Amounts are stored as 32-bit cents: more is refused here, never cut or failed in the database. */
-const chargeInput = z.object({ key: chargeKey, amountCents: z.number().int().min(1).max(2_147_483_647) }).and(paymentInput);
+const chargeInput = z.object({ key: chargeKey, amountCents: z.number().int().min(1).max(maxOrderTotalCents) }).and(paymentInput);
 const chargeKeyParam = z.object({ key: chargeKey });
 const chargeAnswer = z.object({ key: z.string(), outcome: z.enum(chargeOutcomes), refunded: z.boolean() });
 const keyPath = (p: { key: string }) => `/gateway/charges/${encodeURIComponent(p.key)}`;

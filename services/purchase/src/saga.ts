@@ -109,13 +109,13 @@ export async function reserveStep(deps: SagaDeps, order: Order, recordAnswer?: R
       // Catalog tells each book's seller only now: a seller buying their own book gives it back.
       const own = outcome.value.items.find((item) => item.sellerId === order.buyerId);
       if (own) {
-        if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning', sweeperAfterGrace(deps))) await releaseStep(deps, { ...order, status: 'abandoning' });
+        await abandon(deps, order);
         return { kind: 'refused', status: 409, detail: `“${own.title}” is your own book: you cannot buy it`, extra: { bookId: own.bookId } };
       }
       // Only catalog's prices tell the total; one past what an order (and a charge) can hold gives the stock back.
       const totalCents = order.deliveryCents + outcome.value.items.reduce((sum, item) => sum + item.unitPriceCents * item.quantity, 0);
       if (totalCents > maxOrderTotalCents) {
-        if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning', sweeperAfterGrace(deps))) await releaseStep(deps, { ...order, status: 'abandoning' });
+        await abandon(deps, order);
         return { kind: 'refused', status: 400, detail: `This order would total ${formatPrice(totalCents)}; one order can total at most ${formatPrice(maxOrderTotalCents)}. Order fewer copies.`, extra: {} };
       }
       return { kind: 'placed', order: await recordPrices(deps, order, outcome.value.items, recordAnswer) };
@@ -123,13 +123,18 @@ export async function reserveStep(deps: SagaDeps, order: Order, recordAnswer?: R
     case 'problem': {
       // Refused (a book short or gone): nothing is held, but release anyway so that a reserve of
       // this order still on its way can never take stock later.
-      if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning', sweeperAfterGrace(deps))) await releaseStep(deps, { ...order, status: 'abandoning' });
+      await abandon(deps, order);
       const { bookId, title, available } = outcome.problem as { bookId?: number; title?: string; available?: number };
       return { kind: 'refused', status: outcome.status === 409 ? 409 : 400, detail: outcome.problem.detail ?? 'The order could not be placed', extra: { bookId, title, available } };
     }
     default:
       return { kind: 'waiting', reason: outcome.reason };
   }
+}
+
+/** reserving → abandoning: the order is not placed; whatever catalog holds for it goes back (now, or by the sweeper). */
+async function abandon(deps: SagaDeps, order: Order) {
+  if (await move(deps.orm.em.fork(), order.id, 'reserving', 'abandoning', sweeperAfterGrace(deps))) await releaseStep(deps, { ...order, status: 'abandoning' });
 }
 
 async function recordPrices(deps: SagaDeps, order: Order, reserved: ReservedItem[], recordAnswer?: RecordAnswer): Promise<OrderJson | null> {
