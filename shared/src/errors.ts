@@ -114,7 +114,7 @@ const unavailableDatabaseCodes =
  * error's name and driver code (MikroORM's exceptions carry the driver's `code`), without importing
  * the ORM here.
  */
-export function isDatabaseUnavailable(error: unknown): boolean {
+function isDatabaseUnavailable(error: unknown): boolean {
   const { name, code, message } = (error ?? {}) as { name?: string; code?: string; message?: string };
   if (unavailableDatabaseErrors.has(name ?? '') || unavailableDatabaseCodes.test(code ?? '')) return true;
   return /max_statement_time exceeded|maximum statement execution time exceeded|Connection lost|connect ETIMEDOUT|Pool is closed|Timeout acquiring a connection/i.test(message ?? '');

@@ -30,7 +30,7 @@ export interface PageParts {
 export const htmxPath = '/assets/htmx-2.0.11.min.js';
 
 /** The footer's pages: what a shopper checks before handing over a card number. */
-export const trustLinks: [path: string, label: string][] = [
+const trustLinks: [path: string, label: string][] = [
   ['/about', 'About'],
   ['/shipping', 'Shipping and delivery'],
   ['/returns', 'Returns'],

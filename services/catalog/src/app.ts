@@ -9,7 +9,7 @@
 import type { Context } from 'hono';
 import { createFactory } from 'hono/factory';
 import { acceptedServiceTokens, authenticate, requirePrincipal, requireServiceToken, tokenCheckReadiness, type AuthVariables, type Principal, type TokenVerifier } from '@bookstore/shared/auth';
-import { pingPrimary, transaction, type EntityManager, type Orm } from '@bookstore/shared/db';
+import { pingPrimary, type EntityManager, type Orm } from '@bookstore/shared/db';
 import { ProblemError } from '@bookstore/shared/errors';
 import { readConsistencyHeader } from '@bookstore/shared/http';
 import { describeRoute, openApiRoute } from '@bookstore/shared/openapi';
@@ -309,9 +309,8 @@ const submitCover = factory.createHandlers(async (c) => {
     await saveCover(c, found.id, upload);
   } catch (error) {
     if (!(error instanceof ProblemError)) throw error;
-    for (const [name, value] of Object.entries(error.headers)) c.header(name, value); // Retry-After of a 429
     const cover = coverErrorSentence(error, upload?.size ?? 0, maxCoverBytes);
-    return c.html(bookForm({ book: toBookJson(found), errors: { cover }, maxCoverBytes }), error.status);
+    return c.html(bookForm({ book: toBookJson(found), errors: { cover }, maxCoverBytes }), error.status, error.headers); // Retry-After of a 429
   }
   return c.redirect(`/sell/${found.id}/edit`, 303);
 });

@@ -9,7 +9,7 @@ import { Book, Reservation } from './entities.ts';
 import { maxStock, type BookInput, type BookJson, type BookPage, type BookPatch, type BookQuery } from './schemas.ts';
 import { bookColumns, countListing, indexBook, listingPage, recall, remember, unindexBook, wordTerms, type BookRow, type ReadVia } from './search.ts';
 
-export const coverPath = '/covers/';
+const coverPath = '/covers/';
 
 export function toBookJson(book: Book): BookJson {
   return {

@@ -51,7 +51,7 @@ export function followDeletedSellers(deps: DeletedSellersDeps, intervalMs: numbe
 }
 
 /** Removes every live book of these sellers; answers how many books went. */
-export async function removeBooksOfSellers(em: EntityManager, sellerIds: number[], deps: Pick<DeletedSellersDeps, 'uploadsDir' | 'log'>): Promise<number> {
+async function removeBooksOfSellers(em: EntityManager, sellerIds: number[], deps: Pick<DeletedSellersDeps, 'uploadsDir' | 'log'>): Promise<number> {
   if (sellerIds.length === 0) return 0;
   const books = await em.find(Book, { sellerId: { $in: sellerIds }, deletedAt: null }, { fields: ['id', 'sellerId'], connectionType: 'write' });
   let removed = 0;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Problem } from '@bookstore/shared/errors';
 import { readForm } from '@bookstore/shared/validation';
 import { ServiceUnavailableError } from '@bookstore/shared/http';
-import { html, unavailableBox } from '@bookstore/shared/html';
+import { formAlert, html, unavailableBox } from '@bookstore/shared/html';
 import { socketAddress } from '@bookstore/shared/service';
 import type { WebEnv } from '../app.ts';
 import { loginFirst, showServicePage, submitServiceForm, type ServicePage } from '../proxy.ts';
@@ -196,7 +196,7 @@ function accountPage(name: string, problems: { password?: string; confirm?: stri
     <section class="card danger-zone" aria-labelledby="delete-heading">
       <h2 id="delete-heading">Delete my account</h2>
       <p>This cannot be undone. Your name, email and password are wiped, you are signed out everywhere and the books you sell leave the catalog. Books you sold must be shipped first. Orders already placed are kept, with the name they were placed under, for the buyers, the sellers who ship them and our accounts.</p>
-      ${problems.error ? html`<p class="alert" role="alert" tabindex="-1" autofocus>${problems.error}</p>` : ''}
+      ${formAlert(problems.error)}
       <form method="post" action="/account/delete" class="form">
         <div class="field${problems.password ? ' has-error' : ''}">
           <label for="delete-password">Your password</label>

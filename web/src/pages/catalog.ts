@@ -63,7 +63,8 @@ async function showBook(c: Context<WebEnv>) {
   ]);
   if (!detail.ok || detail.status !== 200) return respond(c, detail.status === 404 ? 'Book not found' : 'Book', detail);
   const text = String(await detail.html);
-  const buyBox = soldOut(text)
+  const about = bookAttributesOf(text);
+  const buyBox = about?.stock === '0'
     ? html`<div class="buy-box card"><p class="stock out" role="status">Out of stock: this book cannot be bought right now.</p></div>`
     : box.ok
       ? box.html
@@ -71,19 +72,21 @@ async function showBook(c: Context<WebEnv>) {
   const buy = html`<div class="book-buy">${buyBox}</div>`;
   const slot = text.indexOf(bookPageBuyBoxSlot);
   const page = slot < 0 ? html`${raw(text)}${buy}` : html`${raw(text.slice(0, slot))}${buy}${raw(text.slice(slot + bookPageBuyBoxSlot.length))}`;
-  return respond(c, bookTitle(text) ?? 'Book', { ...detail, html: html`<div class="book-page">${page}</div>` });
+  return respond(c, about ? `${about.title} — ${about.author}` : 'Book', { ...detail, html: html`<div class="book-page">${page}</div>` });
 }
 
-const bookAttributes = /^\s*<article class="book-detail"[^>]*?\sdata-title="([^"]*)" data-author="([^"]*)"/;
-/** Catalog says the book has no copy left (purchase would refuse the add anyway): no buy box to offer. */
-const soldOut = (fragmentHtml: string) => /^\s*<article class="book-detail"[^>]*?\sdata-stock="0"/.test(fragmentHtml);
+const bookAttributes = /^\s*<article class="book-detail"[^>]*?\sdata-title="([^"]*)" data-author="([^"]*)" data-stock="([^"]*)"/;
 const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
 const unescapeHtml = (text: string) => text.replace(/&(?:amp|lt|gt|quot|#39);/g, (entity) => entities[entity]!);
 
-/** "Emma — Jane Austen", from the fragment's data attributes; escaped again when the page is drawn. */
-function bookTitle(fragmentHtml: string): string | undefined {
+/**
+ * What catalog's book fragment says of itself in its data attributes: title and author for the
+ * page's <title> (escaped again when the page is drawn), and the stock ("0": no buy box to offer;
+ * purchase would refuse the add anyway).
+ */
+function bookAttributesOf(fragmentHtml: string): { title: string; author: string; stock: string } | undefined {
   const match = bookAttributes.exec(fragmentHtml);
-  return match ? `${unescapeHtml(match[1]!)} — ${unescapeHtml(match[2]!)}` : undefined;
+  return match ? { title: unescapeHtml(match[1]!), author: unescapeHtml(match[2]!), stock: match[3]! } : undefined;
 }
 
 /** Covers live with catalog (on the shared volume); the browser only ever talks to the web front. */

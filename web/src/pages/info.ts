@@ -9,7 +9,7 @@ import type { WebEnv } from '../app.ts';
 import { fragment, respond } from '../render.ts';
 
 /** Where shoppers write to; the one address every page gives. */
-export const contactEmail = 'help@bookstore.test';
+const contactEmail = 'help@bookstore.test';
 
 export const infoPages = new Hono<WebEnv>()
   .get('/about', (c) => respond(c, 'About', about))
