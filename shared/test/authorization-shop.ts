@@ -10,10 +10,8 @@ import { serviceTokenHeader } from '@bookstore/shared/auth';
 import type { BookJson } from '@bookstore/shared/contracts/catalog';
 import type { OrderJson } from '@bookstore/shared/contracts/purchase';
 import { bearer, jsonInit, testServiceToken } from '@bookstore/shared/testing/http';
-import { serveCatalogWithSeller } from '../../services/catalog/test/support.ts';
 import { pngChunk } from '../../services/catalog/test/png.ts';
-import { startTestPurchase } from '../../services/purchase/test/support.ts';
-import { startTestWeb } from '../../web/test/support.ts';
+import { startShopWithWeb } from '../../web/test/support.ts';
 
 /**
  * Who calls: nobody; a signed-in customer who does not own the resource; its owner (a book's
@@ -91,10 +89,9 @@ export const testCard = { cardNumber: '4242424242424242', expMonth: 12, expYear:
  * await shop.send({ app: 'catalog', method: 'DELETE', path: `/api/books/${ready.vars.book}` }, 'other', ready.as); // 403
  */
 export async function startShop() {
-  const started = await serveCatalogWithSeller();
+  const whole = await startShopWithWeb();
+  const { shop: started, purchase, web } = whole;
   const { auth, catalog } = started;
-  const purchase = await startTestPurchase(auth.url, { catalogUrl: started.catalogUrl });
-  const web = startTestWeb({ auth: auth.url, catalog: started.catalogUrl, purchase: purchase.baseUrl });
   const [owner, other, admin] = await Promise.all([auth.signUp('Owner Olive'), auth.signUp('Other Oscar'), auth.signUp('Admin Ada', 'admin')]);
   const users: Record<'owner' | 'other' | 'admin', User> = { owner, other, admin };
   const baseUrls: Record<Exclude<AppName, 'web'>, string> = { auth: auth.url, catalog: started.catalogUrl, purchase: purchase.baseUrl };
@@ -225,11 +222,7 @@ export async function startShop() {
     apps: { auth: auth.app, catalog: catalog.app, purchase: purchase.app, web: web.app },
     prepare,
     send,
-    async close() {
-      web.close();
-      await purchase.close();
-      await started.close();
-    },
+    close: whole.close,
   };
 }
 export type Shop = Awaited<ReturnType<typeof startShop>>;

@@ -15,6 +15,8 @@ const keyB = testSigningKey();
 let published: PublicJwk[] = [];
 let feedOpened: Promise<void> = Promise.resolve();
 let openFeed = () => {};
+/** Polls of the revocation feed the stand-in auth has received, answered or not. */
+let feedPolls = 0;
 const closeFeed = () => (feedOpened = new Promise((resolve) => (openFeed = resolve)));
 
 let server: ReturnType<typeof Bun.serve>;
@@ -28,6 +30,7 @@ beforeAll(() => {
       const path = new URL(request.url).pathname;
       if (path === '/.well-known/jwks.json') return Response.json({ keys: published });
       if (path === '/api/revocations') {
+        feedPolls++;
         await feedOpened;
         return Response.json({ items: [], serverTime: Date.now(), more: false });
       }
@@ -78,8 +81,9 @@ test('until the revocation feed has been read once, no token is trusted; then to
   closeFeed();
   const verifier = startVerifier();
   const valid = await mintTestToken(keyA.privateJwk);
-  await Bun.sleep(300); // keys loaded, several polls tried
-  expect(verifier.status().keys).toBe(true);
+  const polled = feedPolls;
+  // Keys loaded, and several polls of the feed tried (none answered).
+  expect(await eventually(async () => verifier.status().keys && feedPolls >= polled + 3, 3000)).not.toBeNull();
   expect(await cannotTell(verifier, valid)).toBe(true);
   expect(await verifier.verify('not-a-jwt')).toBeNull(); // no principal either way
   openFeed();
@@ -102,8 +106,10 @@ test('by default the feed may be late for 30 s before tokens stop being trusted'
   const verifier = startVerifier();
   const valid = await mintTestToken(keyA.privateJwk);
   expect(await eventually(async () => (await verifier.verify(valid).catch(() => null)) !== null, 2000)).not.toBeNull();
+  const polled = feedPolls;
   closeFeed();
-  await Bun.sleep(1500); // 15 polls missed, but well within 30 s
+  // Several polls missed, but well within 30 s.
+  expect(await eventually(async () => feedPolls >= polled + 4, 5000)).not.toBeNull();
   expect(await verifier.verify(valid)).not.toBeNull();
 });
 

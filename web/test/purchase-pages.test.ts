@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { BookJson } from '@bookstore/shared/contracts/catalog';
 import { serveCatalogWithSeller } from '../../services/catalog/test/support.ts';
 import { startTestPurchase, type TestPurchase } from '../../services/purchase/test/support.ts';
-import { cookiesFrom, downUrl, sessionCookieFrom, startTestWeb, webOrigin } from './support.ts';
+import { cookiesFrom, downUrl, formKey, sessionCookieFrom, startTestWeb, webOrigin } from './support.ts';
 
 type Web = ReturnType<typeof startTestWeb>;
 type Shopper = { name: string; cookie: string };
@@ -64,12 +64,6 @@ function tokenOf(shopper: Shopper): string {
   return decodeURIComponent(session.slice(session.indexOf('=') + 1));
 }
 
-/** The per-form key a page's form carries (checkout, payment). */
-function formKey(page: string): string {
-  const key = page.match(/name="key" value="([^"]+)"/)?.[1];
-  if (!key) throw new Error(`no form key in: ${page.slice(0, 500)}`);
-  return key;
-}
 
 /** Puts one copy in the cart and checks out with a carrier, as the forms do; returns the order id. */
 async function placeOrder(front: Web, shopper: Shopper, bookId: number, providerId = 3): Promise<string> {

@@ -61,6 +61,7 @@ export async function startTestCatalog(authUrl: string, options: TestCatalogOpti
   return {
     app,
     orm,
+    verifier,
     db,
     url,
     log,

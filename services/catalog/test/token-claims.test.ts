@@ -71,7 +71,8 @@ test('a catalog that has never read the revocation feed answers 503 where a logi
   feedOpened = new Promise((resolve) => (openFeed = resolve));
   const catalog = await startTestCatalog(authUrl);
   try {
-    await Bun.sleep(500); // its keys are loaded by now; the feed has not answered
+    // Its keys are loaded; the feed has not answered.
+    expect(await eventually(async () => catalog.verifier.status().keys, 3000)).not.toBeNull();
     const refused = await mine(catalog, token);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBeTruthy();
