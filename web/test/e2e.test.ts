@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { eventually } from '@bookstore/shared/testing/http';
 import { createTestDatabase, type TestDatabase } from '@bookstore/shared/testing/database';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -174,6 +175,7 @@ test('a visitor adds to cart, logs in and comes back with it; checkout with a de
   await page.locator('#checkout-total').getByText('$26.75').waitFor();
   await page.getByRole('button', { name: /Place order/ }).click();
   await page.waitForURL(/\/orders\/ord_[a-z2-7]{24}\/pay$/);
+  const placedId = page.url().match(/ord_[a-z2-7]{24}/)![0];
 
   // A declined card: the error shows in place and the order can still be paid.
   const year = String(new Date().getFullYear() + 2);
@@ -189,9 +191,18 @@ test('a visitor adds to cart, logs in and comes back with it; checkout with a de
   await page.getByText('The card was declined').waitFor();
   await fillCard('4242 4242 4242 4242');
   await page.getByRole('button', { name: /^Pay/ }).dblclick();
-  await page.getByText('Thank you!').waitFor();
-  const orderNumber = (await page.locator('#order strong').first().innerText()).trim();
-  expect(orderNumber).toMatch(/^ord_/);
+  // Approved at once ("Thank you!"), or, on a loaded machine, after the gateway outlived purchase's
+  // timeout: "being confirmed" first, and the order page shows it paid once the charge is resolved.
+  const thanked = page.getByText('Thank you!');
+  await thanked.or(page.getByText('Your payment is being confirmed')).first().waitFor();
+  if (!(await thanked.isVisible())) {
+    const paid = await eventually(async () => {
+      await page.goto(`${web}/orders/${placedId}`);
+      return (await page.locator('#order').innerText()).includes('Paid');
+    }, 45_000, 1000);
+    expect(paid).not.toBeNull();
+  }
+  const orderNumber = placedId;
   expect(await page.locator('#cart-badge').innerText()).not.toContain('1');
 
   await page.goto(`${web}/orders`);
